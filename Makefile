@@ -1,0 +1,29 @@
+# The course's commands. `make course` runs every lesson; `make test` runs the test suite.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup course smoke lab test clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[course,dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the pinned dependencies and srlib
+
+course: setup    ## execute every notebook in learner mode into build/ (executed copies + HTML)
+	$(PY) -m srlib course
+
+smoke: setup     ## the same, in smoke mode (seconds per notebook)
+	$(PY) -m srlib course --smoke
+
+lab: setup       ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+test: setup      ## unit tests + every notebook executed in smoke mode (nbval)
+	SRLIB_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+clean:
+	rm -rf build .pytest_cache

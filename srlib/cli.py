@@ -1,0 +1,86 @@
+"""The course's command line: `python -m srlib COMMAND`.
+
+Every user mistake ends in one line, `error: ...`, that says what to do; the
+exit status is 2. Other exceptions are real bugs and keep their traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import SrlibError
+
+
+def cmd_info(args) -> None:
+    from .data import DATASETS, data_root, is_available
+
+    root = data_root()
+    print(f"data root: {root}  (set SRLIB_DATA_DIR to change it)")
+    for name, spec in DATASETS.items():
+        state = "found" if is_available(name) else "missing"
+        print(f"  {name:<8} {state:<8} {spec.about}")
+
+
+def cmd_download(args) -> None:
+    from .data.download import download
+
+    for name in args.names:
+        files = download(name, force=args.force)
+        print(f"{name}: {len(files)} files ready")
+
+
+def cmd_evaluate(args) -> None:
+    from .evaluate import evaluate, format_table
+
+    scores, bench = evaluate(args.method, args.dataset, args.scale, fallback=not args.strict,
+                             y_channel=not args.rgb, round_y=not args.no_round)
+    conv = "RGB" if args.rgb else "Y channel" + ("" if args.no_round else " (rounded)")
+    print(format_table(scores, f"{args.method} x{args.scale} on {bench.source}; {conv}, border {args.scale} px"))
+
+
+def cmd_course(args) -> None:
+    from .course import run_course
+
+    if not run_course(smoke=args.smoke, only=args.only):
+        raise SystemExit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m srlib", description="GAN super-resolution course tools.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("info", help="show the data root and which data sets are present")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("download", help="download data sets (checksummed) into the data root")
+    s.add_argument("names", nargs="+", metavar="NAME", help="Set5, Set14, BSD100, T91, BSDS200")
+    s.add_argument("--force", action="store_true", help="fetch again even when present")
+    s.set_defaults(func=cmd_download)
+
+    s = sub.add_parser("evaluate", help="PSNR/SSIM of a method on a benchmark set")
+    s.add_argument("--method", default="bicubic")
+    s.add_argument("--dataset", default="Set5")
+    s.add_argument("--scale", type=int, default=4)
+    s.add_argument("--rgb", action="store_true", help="measure on RGB instead of the Y channel")
+    s.add_argument("--no-round", action="store_true", help="do not round Y to integers")
+    s.add_argument("--strict", action="store_true", help="fail instead of using the embedded samples")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("course", help="execute every notebook (papermill) into build/")
+    s.add_argument("--smoke", action="store_true", help="smoke mode: tiny data, a few steps")
+    s.add_argument("--only", nargs="*", help="notebook numbers or names to run, e.g. 00 01")
+    s.set_defaults(func=cmd_course)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SrlibError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,72 @@
+"""`make course`: execute every notebook with papermill, save executed copies and HTML.
+
+Each notebook gets one report line: name, ok/FAILED, seconds, and the line its
+`result`-tagged cell printed (or the error that stopped it).
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from .data.root import REPO_ROOT
+
+NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+
+
+def list_notebooks(folder: Path | None = None) -> list[Path]:
+    folder = folder or REPO_ROOT / "notebooks"
+    return sorted(p for p in folder.glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
+
+
+def result_line(nb) -> str:
+    """The `RESULT:` line printed by the cell tagged `result`, if any."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "result" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                for line in str(out.get("text", "")).splitlines():
+                    if line.startswith("RESULT:"):
+                        return line[len("RESULT:"):].strip()
+    return "(no result line)"
+
+
+def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, str]:
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    executed = out_dir / "executed" / path.name
+    html = out_dir / "html" / path.with_suffix(".html").name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    ok, message = True, ""
+    try:
+        pm.execute_notebook(str(path), str(executed), parameters={"SMOKE": smoke}, cwd=str(path.parent),
+                            kernel_name="python3", progress_bar=False)
+    except pm.PapermillExecutionError as e:
+        ok, message = False, f"{e.ename}: {e.evalue}".splitlines()[0][:200]
+    seconds = time.perf_counter() - start
+    if executed.exists():
+        nb = nbformat.read(executed, as_version=4)
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        html.write_text(body, encoding="utf-8")
+        if ok:
+            message = result_line(nb)
+    return ok, seconds, message
+
+
+def run_course(smoke: bool = False, only=None, folder: Path | None = None, out_dir: Path | None = None) -> bool:
+    """Run the notebooks in order; print one line each; True when all succeeded."""
+    out_dir = out_dir or REPO_ROOT / "build"
+    notebooks = list_notebooks(folder)
+    if only:
+        notebooks = [p for p in notebooks if any(p.name.startswith(o) for o in only)]
+    mode = "smoke" if smoke else "learner"
+    print(f"running {len(notebooks)} notebook(s) in {mode} mode; executed copies and HTML go to {out_dir}")
+    all_ok = True
+    for path in notebooks:
+        ok, seconds, message = run_notebook(path, out_dir, smoke)
+        all_ok &= ok
+        print(f"{path.stem:<28} {'ok' if ok else 'FAILED':<7}{seconds:7.1f} s  {message}", flush=True)
+    return all_ok

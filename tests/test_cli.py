@@ -1,0 +1,77 @@
+"""The command line as a new user meets it: one clear line per mistake, never a traceback."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def run(*args, env_root=None, monkeypatch=None):
+    import os
+
+    env = dict(os.environ)
+    if env_root is not None:
+        env["SRLIB_DATA_DIR"] = str(env_root)
+    return subprocess.run([sys.executable, "-m", "srlib", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def assert_one_clear_error(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_unknown_dataset(tmp_path):
+    assert_one_clear_error(run("evaluate", "--dataset", "Set7", env_root=tmp_path), "unknown data set", "Set5")
+
+
+def test_missing_data_root_in_strict_mode(tmp_path):
+    assert_one_clear_error(run("evaluate", "--dataset", "Set14", "--strict", env_root=tmp_path / "nowhere"),
+                           "not found", "download Set14")
+
+
+def test_corrupt_and_fake_pngs_in_a_data_set(tmp_path):
+    base = tmp_path / "Set5" / "x4"
+    (base / "HR").mkdir(parents=True)
+    (base / "LR").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(base / "HR" / "img_001.png")
+    (base / "LR" / "img_001.png").write_text("I am a text file, not a PNG\n")
+    assert_one_clear_error(run("evaluate", "--dataset", "Set5", env_root=tmp_path), "img_001.png", "not a valid image")
+    (base / "LR" / "img_001.png").write_bytes((base / "HR" / "img_001.png").read_bytes()[:60])
+    assert_one_clear_error(run("evaluate", "--dataset", "Set5", env_root=tmp_path), "img_001.png")
+
+
+def test_one_pixel_image(tmp_path):
+    base = tmp_path / "Set5" / "x4"
+    for d in ("HR", "LR"):
+        (base / d).mkdir(parents=True)
+        Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(base / d / "img_001.png")
+    assert_one_clear_error(run("evaluate", "--dataset", "Set5", env_root=tmp_path), "1x1")
+
+
+def test_unknown_download_name(tmp_path):
+    assert_one_clear_error(run("download", "Urban100", env_root=tmp_path), "unknown data set")
+
+
+def test_evaluate_prints_the_table(datasets):
+    proc = run("evaluate", "--method", "bicubic", "--dataset", "Set5", "--scale", "4", env_root=datasets)
+    assert proc.returncode == 0, proc.stderr
+    mean = [ln for ln in proc.stdout.splitlines() if ln.startswith("mean")][0].split()
+    assert mean[1:] == ["28.42", "0.8102"]
+
+
+def test_evaluate_on_samples_says_which_data(tmp_path):
+    proc = run("evaluate", env_root=tmp_path)
+    assert proc.returncode == 0 and "embedded scikit-image samples" in proc.stdout
+
+
+def test_info_lists_the_sets(datasets):
+    proc = run("info", env_root=datasets)
+    assert proc.returncode == 0
+    assert all(f"{n}" in proc.stdout for n in ("Set5", "Set14", "BSD100", "T91", "BSDS200"))
+    assert "missing" not in proc.stdout

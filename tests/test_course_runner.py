@@ -1,0 +1,31 @@
+"""`make course`'s runner on a tiny notebook: executed copy, HTML, one result line."""
+import nbformat
+
+from srlib.course import run_course
+
+
+def make_nb(path, body: str):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('import os\nSMOKE = os.environ.get("SRLIB_SMOKE", "0") == "1"')
+    params.metadata["tags"] = ["parameters"]
+    result = nbformat.v4.new_code_cell(body)
+    result.metadata["tags"] = ["result"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 00 · Tiny"), params, result]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_runner_reports_results_and_failures(tmp_path, capsys):
+    src = tmp_path / "nbs"
+    src.mkdir()
+    make_nb(src / "00_tiny.ipynb", 'print(f"RESULT: smoke={SMOKE}")')
+    make_nb(src / "01_broken.ipynb", 'raise ValueError("on purpose")')
+    ok = run_course(smoke=True, folder=src, out_dir=tmp_path / "build")
+    out = capsys.readouterr().out
+    assert not ok
+    line0 = [ln for ln in out.splitlines() if ln.startswith("00_tiny")][0]
+    line1 = [ln for ln in out.splitlines() if ln.startswith("01_broken")][0]
+    assert " ok " in line0 and line0.endswith("smoke=True")
+    assert "FAILED" in line1 and "ValueError: on purpose" in line1
+    assert (tmp_path / "build" / "executed" / "00_tiny.ipynb").exists()
+    assert "smoke=True" in (tmp_path / "build" / "html" / "00_tiny.html").read_text()
