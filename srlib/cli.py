@@ -45,6 +45,13 @@ def cmd_course(args) -> None:
         raise SystemExit(1)
 
 
+def cmd_bench(args) -> None:
+    from . import bench
+
+    if args.what == "models":
+        bench.print_models(bench.bench_models(args.scale, args.size, args.batch, args.seconds), args.scale, args.size, args.batch)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m srlib", description="GAN super-resolution course tools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -70,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--smoke", action="store_true", help="smoke mode: tiny data, a few steps")
     s.add_argument("--only", nargs="*", help="notebook numbers or names to run, e.g. 00 01")
     s.set_defaults(func=cmd_course)
+
+    s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
+    s.add_argument("what", choices=["models"])
+    s.add_argument("--scale", type=int, default=4)
+    s.add_argument("--size", type=int, default=32, help="LR input side")
+    s.add_argument("--batch", type=int, default=4)
+    s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    s.set_defaults(func=cmd_bench)
     return p
 
 

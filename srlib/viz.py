@@ -58,3 +58,57 @@ def zoom_compare(images, titles, box, size: float = 3.2):
         _show(ax, crop(a, b), t)
     fig.tight_layout()
     return fig
+
+
+class LivePlot:
+    """A loss curve that redraws in place while a loop runs (in Jupyter; a no-op elsewhere).
+
+    Call `update(step, **values)` as often as you like; it redraws every
+    `every` steps. `close()` draws the final state once more.
+    """
+
+    def __init__(self, title: str = "training", every: int = 50, logy: bool = True):
+        self.title, self.every, self.logy = title, every, logy
+        self.steps: list[int] = []
+        self.values: dict[str, list[float]] = {}
+        self._handle = None
+        try:
+            from IPython import get_ipython
+
+            self.enabled = get_ipython() is not None and "IPKernelApp" in get_ipython().config
+        except ImportError:
+            self.enabled = False
+
+    def update(self, step: int, **values: float) -> None:
+        self.steps.append(step)
+        for k, v in values.items():
+            self.values.setdefault(k, []).append(float(v))
+        if self.enabled and step % self.every == 0:
+            self._draw()
+
+    def figure(self):
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        for k, v in self.values.items():
+            ax.plot(self.steps[: len(v)], v, label=k, linewidth=1)
+        ax.set_xlabel("step")
+        ax.set_title(self.title)
+        if self.logy:
+            ax.set_yscale("log")
+        ax.legend(loc="upper right")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    def _draw(self) -> None:
+        from IPython.display import display
+
+        fig = self.figure()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+
+    def close(self) -> None:
+        if self.enabled and self.steps:
+            self._draw()

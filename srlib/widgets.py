@@ -24,6 +24,7 @@ one is enlarged with nearest neighbour, so that its pixels stay visible.
 """
 from __future__ import annotations
 
+import html
 import io
 import time
 from typing import Callable, Mapping
@@ -123,7 +124,7 @@ def wipe(left: np.ndarray, right: np.ndarray, fraction: float, line_width: int =
     if left.shape != right.shape:
         raise SrlibError(f"wipe needs two images of one size, got {left.shape} and {right.shape}.")
     w = left.shape[1]
-    split = 1 + int(round(min(max(float(fraction), 0.0), 1.0) * w))
+    split = int(round(min(max(float(fraction), 0.0), 1.0) * w))
     out = right.copy()
     out[:, :split] = left[:, :split]
     if line_width > 0:
@@ -195,7 +196,7 @@ def _image_widget(png: bytes, width: int | None):
 
 def _caption(text: str):
     w = _widgets()
-    return w.HTML(value=f"<b>{text}</b>")
+    return w.HTML(value=f"<b>{text}</b>")  # callers escape user-given labels with html.escape
 
 
 def before_after(left, right, labels=("bicubic", "HR"), width: int | None = None, position: int = 50, line_width: int | None = None):
@@ -209,15 +210,16 @@ def before_after(left, right, labels=("bicubic", "HR"), width: int | None = None
     a = _prepare_all({"left": left, "right": right})
     la, ra = a["left"], a["right"]
     lw = line_width if line_width is not None else max(1, la.shape[1] // 256)
+    shown_width = int(width) if width else la.shape[1]
     slider = w.IntSlider(value=int(position), min=0, max=100, step=1, description="split %",
-                         continuous_update=True, layout=w.Layout(width="100%" if not width else f"{int(width)}px"))
+                         continuous_update=True, layout=w.Layout(width=f"{max(shown_width, 300)}px"))
     view = _image_widget(encode_png(wipe(la, ra, slider.value / 100, lw)), width)
 
     def update(change=None):
         view.value = encode_png(wipe(la, ra, slider.value / 100, lw))
 
     slider.observe(update, names="value")
-    caption = _caption(f"◀ {labels[0]} &nbsp;|&nbsp; {labels[1]} ▶")
+    caption = _caption(f"◀ {html.escape(str(labels[0]))} &nbsp;|&nbsp; {html.escape(str(labels[1]))} ▶")
     return w.VBox([caption, view, slider])
 
 
@@ -258,10 +260,10 @@ def zoom_viewer(images: Mapping[str, object], zoom: int = 4, panel: int = 192, c
 
     crops, over = compose()
     views = [_image_widget(c, None) for c in crops]
-    panels = [w.VBox([_caption(n), v]) for n, v in zip(names, views)]
+    panels = [w.VBox([_caption(html.escape(n)), v]) for n, v in zip(names, views)]
     if overview:
         over_view = _image_widget(over, overview_width)
-        panels.insert(0, w.VBox([_caption(f"{names[0]} (region)"), over_view]))
+        panels.insert(0, w.VBox([_caption(f"{html.escape(names[0])} (region)"), over_view]))
 
     def update(change=None):
         new, new_over = compose()
@@ -272,7 +274,8 @@ def zoom_viewer(images: Mapping[str, object], zoom: int = 4, panel: int = 192, c
 
     for s in (xs, ys, zs):
         s.observe(update, names="value")
-    return w.VBox([w.HBox(panels), w.HBox([xs, ys, zs])])
+    wrap = w.Layout(flex_flow="row wrap")  # panels wrap onto a new line in a narrow window
+    return w.VBox([w.HBox(panels, layout=wrap), w.HBox([xs, ys, zs], layout=wrap)])
 
 
 def model_toggle(images: Mapping[str, object], reference=None, crop: int = 4, width: int | None = None):
@@ -378,5 +381,5 @@ def interpolation_slider(render: Callable[[float], object], labels=("PSNR", "GAN
         status.value = f"alpha = {alpha:.2f} ({how})"
 
     slider.observe(update, names="value")
-    caption = _caption(f"{labels[0]} (alpha = 0) ◀ ▶ {labels[1]} (alpha = 1)")
+    caption = _caption(f"{html.escape(str(labels[0]))} (alpha = 0) ◀ ▶ {html.escape(str(labels[1]))} (alpha = 1)")
     return w.VBox([caption, view, slider, status])

@@ -1,0 +1,58 @@
+"""Content losses: pixel distances, total variation and discriminator feature matching.
+
+Pixel losses compare SR with HR pixel by pixel; they reward the average of the
+plausible answers, hence blur. Feature matching compares the discriminator's
+intermediate activations instead, a perceptual loss that needs no pretrained network.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import SrlibError
+
+Tensor = torch.Tensor
+
+
+def l1_loss(sr: Tensor, hr: Tensor) -> Tensor:
+    """Mean absolute error; the median of the plausible answers, a little less blurry than MSE."""
+    return F.l1_loss(sr, hr)
+
+
+def mse_loss(sr: Tensor, hr: Tensor) -> Tensor:
+    """Mean squared error; minimising it maximises PSNR and gives the mean of the plausible answers."""
+    return F.mse_loss(sr, hr)
+
+
+def charbonnier_loss(sr: Tensor, hr: Tensor, eps: float = 1e-3) -> Tensor:
+    """mean sqrt((sr - hr)^2 + eps^2): L1 for large errors, smooth (differentiable) at zero."""
+    return torch.sqrt((sr - hr).pow(2) + eps**2).mean()
+
+
+def tv_loss(img: Tensor) -> Tensor:
+    """Anisotropic total variation: mean |vertical neighbour difference| + mean |horizontal one|.
+
+    Small for smooth images; a 0/1 checkerboard scores 2.
+    """
+    if img.dim() < 2 or img.shape[-1] < 2 or img.shape[-2] < 2:
+        raise SrlibError(f"tv_loss needs an image of at least 2x2 pixels; got shape {tuple(img.shape)}.")
+    dy = (img[..., 1:, :] - img[..., :-1, :]).abs().mean()
+    dx = (img[..., :, 1:] - img[..., :, :-1]).abs().mean()
+    return dy + dx
+
+
+def feature_matching_loss(fake_feats: Sequence[Tensor], real_feats: Sequence[Tensor]) -> Tensor:
+    """Mean over layers of the L1 distance between D's features of SR and of HR (real ones detached).
+
+    The idea is Salimans et al.'s (2016), who matched batch means; SR has a paired
+    HR for every output, so features are matched per sample, as in pix2pixHD.
+    Pass the lists that a discriminator's `features(x)` returns.
+    """
+    if len(fake_feats) != len(real_feats):
+        raise SrlibError(f"feature_matching_loss got {len(fake_feats)} fake and {len(real_feats)} real feature maps; "
+                         "pass D.features(sr) and D.features(hr) from the same discriminator.")
+    if not fake_feats:
+        raise SrlibError("feature_matching_loss got no feature maps; D.features(x) must return at least one tensor.")
+    return torch.stack([F.l1_loss(f, r.detach()) for f, r in zip(fake_feats, real_feats)]).mean()

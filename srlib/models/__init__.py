@@ -1,0 +1,11 @@
+"""Networks: generators (SRResNet, RRDBNet, the seed blog's), discriminators, upsampling, presets."""
+from .flops import count_macs, gflops_per_lr_pixel
+from .generators import RRDB, DenseBlock, ResidualBlock, RRDBNet, SRResNet
+from .presets import GENERATORS, PAPER_PARAMETERS, build_generator, count_parameters
+from .upsample import SubPixelUpsample, icnr_, upsample_factors
+
+__all__ = [
+    "GENERATORS", "PAPER_PARAMETERS", "DenseBlock", "RRDB", "RRDBNet", "ResidualBlock", "SRResNet",
+    "SubPixelUpsample", "build_generator", "count_macs", "count_parameters", "gflops_per_lr_pixel", "icnr_",
+    "upsample_factors",
+]

@@ -1,0 +1,51 @@
+"""Sub-pixel convolution (PixelShuffle) upsampling, with optional ICNR initialisation.
+
+A convolution makes r^2 times more channels, and PixelShuffle rearranges each
+group of r^2 channels into an r x r block of pixels. With random weights the r^2
+sub-pixel kernels differ, which paints a checkerboard over the image at the start
+of training; ICNR (Aitken et al., 2017) starts all r^2 kernels equal, so the
+layer begins as nearest-neighbour upsampling followed by a convolution.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..errors import SrlibError
+
+
+def icnr_(weight: torch.Tensor, scale: int, init=nn.init.kaiming_normal_) -> torch.Tensor:
+    """Fill a (C*r^2, in, k, k) conv weight so that the r^2 sub-pixel kernels are identical."""
+    out_ch = weight.shape[0]
+    if out_ch % (scale**2):
+        raise SrlibError(f"ICNR needs out_channels divisible by scale^2 = {scale**2}; got {out_ch}.")
+    sub = torch.empty(out_ch // scale**2, *weight.shape[1:])
+    init(sub)
+    with torch.no_grad():
+        weight.copy_(sub.repeat_interleave(scale**2, dim=0))
+    return weight
+
+
+def upsample_factors(scale: int) -> list[int]:
+    """x2 -> [2], x3 -> [3], x4 -> [2, 2], x8 -> [2, 2, 2]: the sub-pixel stages of a scale."""
+    if scale == 3:
+        return [3]
+    if scale >= 2 and scale & (scale - 1) == 0:
+        return [2] * (scale.bit_length() - 1)
+    raise SrlibError(f"scale must be 2, 3, 4 or 8; got {scale}.")
+
+
+class SubPixelUpsample(nn.Sequential):
+    """conv(C -> C r^2) + PixelShuffle(r) (+ activation) per stage, for the whole scale."""
+
+    def __init__(self, channels: int, scale: int, act: type[nn.Module] | None = nn.PReLU, icnr: bool = False):
+        layers: list[nn.Module] = []
+        for r in upsample_factors(scale):
+            conv = nn.Conv2d(channels, channels * r * r, 3, padding=1)
+            if icnr:
+                icnr_(conv.weight, r)
+                nn.init.zeros_(conv.bias)
+            layers += [conv, nn.PixelShuffle(r)]
+            if act is not None:
+                layers.append(act())
+        super().__init__(*layers)
