@@ -66,3 +66,33 @@ def test_count_macs_by_hand():
     assert count_macs(conv, (1, 3, 10, 10)) == 10 * 10 * 8 * 3 * 9
     lin = nn.Sequential(nn.Flatten(), nn.Linear(12, 5))
     assert count_macs(lin, (2, 3, 2, 2)) == 2 * 5 * 12
+
+
+def test_weights_roundtrip_and_refusals(tmp_path):
+    from srlib.models import load_generator, save_generator
+
+    torch.manual_seed(0)
+    model = build_generator("srresnet-cpu", 4)
+    path = save_generator(model, tmp_path / "g.pt", "srresnet-cpu", 4, psnr=30.1)
+    loaded, meta = load_generator(path)
+    assert meta == {"psnr": 30.1}
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.equal(loaded(x), model.eval()(x))
+    assert not list(tmp_path.glob(".*tmp"))
+    with pytest.raises(SrlibError, match="x4 model, but scale 2"):
+        load_generator(path, scale=2)
+    with pytest.raises(SrlibError, match="no weights"):
+        load_generator(tmp_path / "missing.pt")
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("this would run code",))
+
+
+def test_a_pickle_that_carries_code_is_refused(tmp_path):
+    from srlib.models import load_generator
+
+    torch.save({"preset": "srresnet-cpu", "scale": 4, "state_dict": {}, "x": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(SrlibError, match="refusing to load"):
+        load_generator(tmp_path / "evil.pt")

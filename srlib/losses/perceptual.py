@@ -99,7 +99,7 @@ class PerceptualLoss(nn.Module):
         if criterion not in CRITERIA:
             raise SrlibError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}.")
         self.layer, self.before_activation, self.criterion = layer, before_activation, criterion
-        end = VGG19_LAYERS[layer] + (2 if before_activation else 1)
+        end = VGG19_LAYERS[layer] + (1 if before_activation else 2)
         with torch.device("meta"):  # no random init of 20 M weights that are overwritten next
             self.vgg = _vgg19_features(end)
         self._load(_load_state_dict(weights))
