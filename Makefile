@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup course smoke lab test clean
 
@@ -20,7 +21,7 @@ smoke: setup     ## the same, in smoke mode (seconds per notebook)
 	$(PY) -m srlib course --smoke
 
 lab: setup       ## open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks
 
 test: setup      ## unit tests + every notebook executed in smoke mode (nbval)
 	SRLIB_SMOKE=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
