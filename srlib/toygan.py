@@ -262,7 +262,7 @@ def fit_discriminator(real, fake, D: nn.Module | None = None, steps: int = 1000,
         opt.zero_grad(set_to_none=True)
         loss_value.backward()
         opt.step()
-        history.append(float(loss_value))
+        history.append(loss_value.item())
     return D, history
 
 
@@ -362,8 +362,8 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
         g_loss.backward()
         opt_g.step()
         res.history["step"].append(step)
-        res.history["d_loss"].append(float(d_loss))
-        res.history["g_loss"].append(float(g_loss))
+        res.history["d_loss"].append(d_loss.item())
+        res.history["g_loss"].append(g_loss.item())
         if step % snapshot_every == 0 or step % jsd_every == 0 or step == steps:
             evaluate(step)
     res.seconds = time.perf_counter() - start

@@ -80,7 +80,7 @@ def to_uint8(img) -> np.ndarray:
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """(H, W, 3) array in [0, 1] -> (1, 3, H, W) float32 tensor."""
-    return torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
+    return torch.from_numpy(np.array(img, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)  # a copy: samples are read-only
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

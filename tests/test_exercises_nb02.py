@@ -1,0 +1,202 @@
+"""Notebook 02's checkers accept the reference solutions and reject typical wrong answers."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from srlib.exercises import nb02
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_generator.ipynb"
+
+
+# --- reference solutions (the same as in the notebook's hidden solutions) --------------------
+
+class ScaledResidualBlock(nn.Module):
+    def __init__(self, channels, res_scale=0.1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.res_scale = res_scale
+
+    def forward(self, x):
+        return x + self.res_scale * self.conv2(F.relu(self.conv1(x)))
+
+
+def channels_before_shuffle(channels, r):
+    return channels * r * r
+
+
+def pixel_unshuffle(x, r):
+    n, c, hr, wr = x.shape
+    h, w = hr // r, wr // r
+    x = x.reshape(n, c, h, r, w, r)
+    x = x.permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(n, c * r * r, h, w)
+
+
+def test_reference_solutions_pass(capsys):
+    assert nb02.check_scaled_residual_block(ScaledResidualBlock)
+    assert nb02.check_channels_before_shuffle(channels_before_shuffle)
+    assert nb02.check_pixel_unshuffle(pixel_unshuffle)
+    out = capsys.readouterr().out
+    assert out.count("✅") == 3 and "❌" not in out
+
+
+class SequentialBlock(nn.Module):
+    """Another correct answer: nn.Sequential body, in-place ReLU, convs without bias."""
+
+    def __init__(self, channels, res_scale):
+        super().__init__()
+        self.res_scale = res_scale
+        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.ReLU(inplace=True),
+                                  nn.Conv2d(channels, channels, 3, padding=1, bias=False))
+
+    def forward(self, x):
+        return x + self.body(x) * self.res_scale
+
+
+def test_other_correct_answers_pass():
+    assert nb02.check_scaled_residual_block(SequentialBlock)
+    assert nb02.check_channels_before_shuffle(lambda c, r: c * r**2)
+    assert nb02.check_pixel_unshuffle(lambda x, r: F.pixel_unshuffle(x, r))
+    assert nb02.check_pixel_unshuffle(lambda x, r: nn.PixelUnshuffle(r)(x))
+
+
+def _solutions_from_notebook():
+    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    ns = {"torch": torch, "nn": nn, "F": F}
+    blocks = 0
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
+            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
+                exec(block, ns)  # noqa: S102 - the course's own solution text
+                blocks += 1
+    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
+    return ns
+
+
+def test_notebook_solutions_pass():
+    ns = _solutions_from_notebook()
+    assert nb02.check_scaled_residual_block(ns["ScaledResidualBlock"])
+    assert nb02.check_channels_before_shuffle(ns["channels_before_shuffle"])
+    assert nb02.check_pixel_unshuffle(ns["pixel_unshuffle"])
+
+
+# --- wrong answers are rejected, with a useful hint ------------------------------------------
+
+class NotDone(nn.Module):
+    def __init__(self, channels, res_scale):
+        super().__init__()
+        raise NotImplementedError
+
+
+def _block(forward, bn=False, kernel=3, padding=1, convs=2, out_channels=None):
+    """A residual-block class whose forward is forward(self, x, c1, c2, s)."""
+
+    class Block(nn.Module):
+        def __init__(self, channels, res_scale):
+            super().__init__()
+            self.res_scale = res_scale
+            out = out_channels or channels
+            self.c1 = nn.Conv2d(channels, out, kernel, padding=padding)
+            self.c2 = nn.Conv2d(out, channels, kernel, padding=padding) if convs > 1 else nn.Identity()
+            if convs > 2:
+                self.c3 = nn.Conv2d(channels, channels, kernel, padding=padding)
+            self.bn = nn.BatchNorm2d(channels) if bn else nn.Identity()
+
+        def forward(self, x):
+            return forward(x, self.c1, self.c2, self.res_scale)
+
+    return Block
+
+
+def _right(x, c1, c2, s):
+    return x + s * c2(F.relu(c1(x)))
+
+
+@pytest.mark.parametrize(
+    "cls, hint",
+    [
+        (NotDone, "not answered yet"),
+        (_block(lambda x, c1, c2, s: x + c2(F.relu(c1(x)))), "not scaled"),
+        (_block(lambda x, c1, c2, s: s * c2(F.relu(c1(x)))), "skip is missing"),
+        (_block(lambda x, c1, c2, s: c2(F.relu(c1(x)))), "skip is missing"),
+        (_block(lambda x, c1, c2, s: s * (x + c2(F.relu(c1(x))))), "scale only the body"),
+        (_block(lambda x, c1, c2, s: F.relu(x + s * c2(F.relu(c1(x))))), "no ReLU after the sum"),
+        (_block(lambda x, c1, c2, s: x + s * c2(c1(x))), "ReLU between"),
+        (_block(lambda x, c1, c2, s: x + s * F.relu(c2(F.relu(c1(x))))), "second convolution"),
+        (_block(lambda x, c1, c2, s: x + 0.1 * c2(F.relu(c1(x)))), "not a constant"),
+        (_block(lambda x, c1, c2, s: x + s * c2(torch.sigmoid(c1(x)))), "differs"),
+        (_block(_right, bn=True), "batch normalisation"),
+        (_block(_right, convs=3), "exactly two"),
+        (_block(lambda x, c1, c2, s: x + s * c1(x), convs=1), "exactly two"),
+        (_block(_right, kernel=5, padding=2), "3x3"),
+        (_block(_right, out_channels=16), "channels"),
+        (_block(lambda x, c1, c2, s: s * c2(F.relu(c1(x))), padding=0), "input's shape"),
+        (_block(lambda x, c1, c2, s: x.no_such_method()), "raised"),
+    ],
+)
+def test_residual_block_wrong_answers(cls, hint, capsys):
+    assert not nb02.check_scaled_residual_block(cls)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out, out
+
+
+def test_residual_block_must_be_a_module(capsys):
+    assert not nb02.check_scaled_residual_block(lambda channels, res_scale: (lambda x: x))
+    assert "nn.Module" in capsys.readouterr().out
+
+
+def _not_done(*args, **kwargs):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_not_done, "not answered yet"),
+        (lambda c, r: c * r, "not r"),
+        (lambda c, r: c // (r * r), "other direction"),
+        (lambda c, r: r * r, "multiply"),
+        (lambda c, r: c * 2 * r, "r·r"),
+        (lambda c, r: c + r * r, "expected"),
+        (lambda c, r: None, "whole number"),
+    ],
+)
+def test_channels_wrong_answers(fn, hint, capsys):
+    assert not nb02.check_channels_before_shuffle(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out, out
+
+
+def _unshuffle_perm(perm):
+    def fn(x, r):
+        n, c, hr, wr = x.shape
+        return x.reshape(n, c, hr // r, r, wr // r, r).permute(*perm).reshape(n, c * r * r, hr // r, wr // r)
+    return fn
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_not_done, "not answered yet"),
+        (_unshuffle_perm((0, 1, 5, 3, 2, 4)), "swapped"),
+        (_unshuffle_perm((0, 3, 5, 1, 2, 4)), "grouped by sub-pixel"),
+        (_unshuffle_perm((0, 5, 3, 1, 2, 4)), "grouped by sub-pixel"),
+        (lambda x, r: x.reshape(x.shape[0], -1, x.shape[2] // r, x.shape[3] // r), "reshape alone"),
+        (_unshuffle_perm((0, 1, 3, 5, 4, 2)), "wrong places"),  # h and w swapped (fails on non-square)
+        (lambda x, r: x[:, :, ::r, ::r], "shape"),
+        (lambda x, r: F.pixel_unshuffle(x, r) * 2, "do not compute"),
+        (lambda x, r: F.pixel_unshuffle(x, r).numpy(), "tensor"),
+    ],
+)
+def test_unshuffle_wrong_answers(fn, hint, capsys):
+    assert not nb02.check_pixel_unshuffle(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out, out
