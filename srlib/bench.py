@@ -21,11 +21,11 @@ def _throughput(fn, min_seconds: float = 1.0, warmup: int = 1) -> float:
             return n / elapsed
 
 
-def bench_models(scale: int = 4, size: int = 32, batch: int = 4, seconds: float = 1.0) -> list[dict]:
+def bench_models(scale: int = 4, size: int = 32, batch: int = 2, seconds: float = 1.0, presets=None) -> list[dict]:
     """Parameters, GFLOPs per LR pixel and CPU forward / forward+backward throughput of each preset."""
     rows = []
     x = torch.rand(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
-    for name in GENERATORS:
+    for name in presets or GENERATORS:
         torch.manual_seed(0)
         model = build_generator(name, scale).to(memory_format=torch.channels_last)
         gflops = gflops_per_lr_pixel(model)

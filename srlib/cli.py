@@ -49,7 +49,8 @@ def cmd_bench(args) -> None:
     from . import bench
 
     if args.what == "models":
-        bench.print_models(bench.bench_models(args.scale, args.size, args.batch, args.seconds), args.scale, args.size, args.batch)
+        rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset)
+        bench.print_models(rows, args.scale, args.size, args.batch)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("what", choices=["models"])
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--size", type=int, default=32, help="LR input side")
-    s.add_argument("--batch", type=int, default=4)
+    s.add_argument("--batch", type=int, default=2)
+    s.add_argument("--preset", nargs="*", help="only these presets (default: all)")
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     s.set_defaults(func=cmd_bench)
     return p

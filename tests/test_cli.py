@@ -75,3 +75,15 @@ def test_info_lists_the_sets(datasets):
     assert proc.returncode == 0
     assert all(f"{n}" in proc.stdout for n in ("Set5", "Set14", "BSD100", "T91", "BSDS200"))
     assert "missing" not in proc.stdout
+
+
+def test_bench_models_prints_each_preset(tmp_path):
+    proc = run("bench", "models", "--preset", "srresnet-cpu", "srresnet", "--size", "8", "--batch", "1", "--seconds", "0.01")
+    assert proc.returncode == 0, proc.stderr
+    rows = {ln.split()[0]: ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet")}
+    assert rows["srresnet"][1] == "1,549,462"
+    assert float(rows["srresnet-cpu"][2]) > 0 and float(rows["srresnet-cpu"][3]) > 0
+
+
+def test_bench_unknown_preset():
+    assert_one_clear_error(run("bench", "models", "--preset", "srgan9000"), "unknown generator preset")
