@@ -38,6 +38,34 @@ def cmd_evaluate(args) -> None:
     print(format_table(scores, f"{args.method} x{args.scale} on {bench.source}; {conv}, border {args.scale} px"))
 
 
+def cmd_train(args) -> None:
+    from .models import checkpoint_dir
+    from .train import Trainer, load_recipe
+
+    if args.resume:
+        if args.recipe:  # both given: the checkpoint must be one of this recipe's
+            from .train import load_checkpoint
+
+            want = load_recipe(args.recipe, args.size)
+            load_checkpoint(args.resume, {"generator": want.generator, "discriminator": want.discriminator,
+                                          "scale": want.scale})
+        trainer = Trainer.resume(args.resume, args.out)
+        cfg = trainer.cfg
+        print(f"resuming {cfg.name} at step {trainer.step} of {cfg.steps} from {args.resume}")
+    else:
+        cfg = load_recipe(args.recipe, args.size, steps=args.steps, seed=args.seed, device=args.device)
+        out = args.out or checkpoint_dir() / cfg.name
+        trainer = Trainer(cfg, out)
+        print(f"training {cfg.name} ({cfg.generator}{' + ' + cfg.discriminator if cfg.discriminator else ''}) "
+              f"for {cfg.steps} steps on {trainer.device}; data: {getattr(trainer, 'data_source', 'given')}; output: {out}")
+    history = trainer.fit(args.steps if args.resume and args.steps else None)
+    last = [r for r in history if "val_psnr" in r]
+    if last:
+        print(f"step {last[-1]['step'] + 1}: {cfg.val_dataset} PSNR {last[-1]['val_psnr']:.2f} dB, SSIM {last[-1]['val_ssim']:.4f}")
+    if trainer.out_dir:
+        print(f"checkpoint: {trainer.out_dir / 'last.pt'}; generator weights: {trainer.out_dir / 'generator.pt'}")
+
+
 def cmd_course(args) -> None:
     from .course import run_course
 
@@ -74,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true", help="fail instead of using the embedded samples")
     s.set_defaults(func=cmd_evaluate)
 
+    s = sub.add_parser("train", help="train a recipe (srresnet_x4, srgan_x4, esrgan_x4, ...)")
+    s.add_argument("recipe", nargs="?", help="recipe name or path to a .toml file")
+    s.add_argument("--size", default="cpu", help="cpu (minutes on a laptop) or paper")
+    s.add_argument("--steps", type=int, help="override the number of steps")
+    s.add_argument("--resume", metavar="PATH", help="continue from a checkpoint (last.pt)")
+    s.add_argument("--out", metavar="DIR", help="output folder (default: data/checkpoints/RECIPE-SIZE)")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--device", default=None, help="auto (default), cpu, cuda, mps")
+    s.set_defaults(func=cmd_train)
+
     s = sub.add_parser("course", help="execute every notebook (papermill) into build/")
     s.add_argument("--smoke", action="store_true", help="smoke mode: tiny data, a few steps")
     s.add_argument("--only", nargs="*", help="notebook numbers or names to run, e.g. 00 01")
@@ -91,7 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and not (args.recipe or args.resume):
+        parser.error("train needs a RECIPE or --resume PATH")
     try:
         args.func(args)
     except SrlibError as e:

@@ -153,8 +153,13 @@ def jsd(p, q, x, normalise: bool = True) -> float:
 
 
 def value_function(d, p_data, p_g, x) -> float:
-    """V(D, G) = integral of p_data log D + p_g log(1 - D), for D's probabilities `d` on the grid x."""
-    d = np.asarray(d, dtype=np.float64)
+    """V(D, G) = integral of p_data log D + p_g log(1 - D), for D's probabilities `d` on the grid x.
+
+    `d` is first clipped to the open interval (0, 1) of float64: where a ratio such as
+    D* = p_data / (p_data + p_g) rounds to exactly 1 although p_g is 1e-150, log(1 - D)
+    would be -inf; the true term, p_g log(1 - D), is negligible there, and so is the clipped one.
+    """
+    d = np.clip(np.asarray(d, dtype=np.float64), np.finfo(np.float64).tiny, np.nextafter(1.0, 0.0))
     return integrate(_xlogy(p_data, d) + _xlogy(p_g, 1 - d), x)
 
 
@@ -291,21 +296,37 @@ class ToyGANResult:
             return self.G(torch.randn(n, noise_dim, generator=g))
 
 
+def default_bandwidth(target: Mixture1D) -> float:
+    """The KDE bandwidth the toy GAN's JSD estimates use: 0.4 x the narrowest component's std.
+
+    Silverman's rule assumes one bump and oversmooths a mixture of narrow, distant modes.
+    """
+    return 0.4 * min(target.stds)
+
+
+def eval_grid(target: Mixture1D, n: int = 1201) -> np.ndarray:
+    """A grid that covers `target` and a margin around it."""
+    return grid(min(target.means) - 5 * max(target.stds) - 2, max(target.means) + 5 * max(target.stds) + 2, n)
+
+
 def jsd_from_samples(target: Mixture1D, samples, x=None, bandwidth: float | None = None) -> float:
     """JSD(p_data || p_g) with the exact p_data and a KDE of p_g from `samples`, on the grid x.
 
     A KDE-based estimate: even perfect samples of p_data give a small positive number
-    (the KDE smooths), so read it as "distance, plus a small floor".
+    (the KDE smooths, and n samples fluctuate), so read it as "distance, plus a small floor".
+    The bandwidth defaults to `default_bandwidth(target)`.
     """
-    x = grid(min(target.means) - 5 * max(target.stds) - 2, max(target.means) + 5 * max(target.stds) + 2, 1201) \
-        if x is None else x
-    return jsd(target.pdf(x), kde(samples, x, bandwidth), x)
+    x = eval_grid(target) if x is None else x
+    s = _as_numpy(samples)
+    if not np.isfinite(s).all():
+        return math.nan
+    return jsd(target.pdf(x), kde(s, x, default_bandwidth(target) if bandwidth is None else bandwidth), x)
 
 
 def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2000, batch: int = 256,
                   lr_g: float = 1e-3, lr_d: float = 1e-3, d_steps: int = 1, noise_dim: int = 1,
                   hidden: int = 64, depth: int = 2, betas: tuple[float, float] = (0.5, 0.999),
-                  gp_weight: float = 1.0, seed: int = 0, snapshot_every: int | None = None,
+                  gp_weight: float = 1.0, lr_end: float = 1.0, seed: int = 0, snapshot_every: int | None = None,
                   jsd_every: int | None = None, n_eval: int = 4000, progress=None) -> ToyGANResult:
     """Train a 1-D GAN: G maps z ~ N(0, I_noise_dim) to a number, D tells samples of `target` from G's.
 
@@ -313,7 +334,8 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
     "lsgan", "hinge", "wgan-gp", "relativistic", "seed"). Each step makes
     `d_steps` D updates (fresh real and fake batches, fakes detached), then one
     G update. For "wgan-gp", `gradient_penalty` with weight `gp_weight` is added
-    to the D loss. Every `snapshot_every` steps, `n_eval` samples of G are kept;
+    to the D loss. Both learning rates decay linearly to `lr_end` times their
+    start value over the run (1.0: constant). Every `snapshot_every` steps, `n_eval` samples of G are kept;
     every `jsd_every` steps, JSD(p_data || KDE of p_g) is recorded.
     `progress(step, result)` is called at each JSD evaluation, if given.
     """
@@ -322,9 +344,12 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
     D = make_discriminator(hidden, depth, seed=seed + 1)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+    decay = lambda i: 1.0 - (1.0 - lr_end) * min(i / max(steps, 1), 1.0)  # noqa: E731
+    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, decay)
+    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, decay)
     gen = torch.Generator().manual_seed(seed + 2)
     z_eval = torch.randn(n_eval, noise_dim, generator=torch.Generator().manual_seed(seed + 3))
-    x_eval = grid(min(target.means) - 5 * max(target.stds) - 2, max(target.means) + 5 * max(target.stds) + 2, 801)
+    x_eval = eval_grid(target, 801)
     snapshot_every = snapshot_every or max(steps // 5, 1)
     jsd_every = jsd_every or max(steps // 20, 1)
     res = ToyGANResult(G, D, pair.name, history={"step": [], "d_loss": [], "g_loss": []})
@@ -337,7 +362,7 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
             res.snapshots[step] = s
         if step % jsd_every == 0 or step == steps:
             res.jsd_steps.append(step)
-            res.jsd.append(jsd(target.pdf(x_eval), kde(s, x_eval), x_eval) if np.isfinite(s).all() else math.nan)
+            res.jsd.append(jsd_from_samples(target, s, x_eval))
             if progress is not None:
                 progress(step, res)
 
@@ -361,6 +386,8 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
+        sched_g.step()
+        sched_d.step()
         res.history["step"].append(step)
         res.history["d_loss"].append(d_loss.item())
         res.history["g_loss"].append(g_loss.item())

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from srlib.data.root import REPO_ROOT
 
@@ -30,3 +31,12 @@ def empty_root(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     monkeypatch.setenv("SRLIB_DATA_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """The unit tests use tiny tensors, for which one thread is fastest (and immune to a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

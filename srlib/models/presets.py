@@ -7,6 +7,7 @@ from typing import Callable
 from torch import nn
 
 from ..errors import SrlibError
+from .discriminators import PatchDiscriminatorSN, SRGANDiscriminator
 from .generators import RRDBNet, SRResNet
 
 # name -> (builder(scale) -> module, description)
@@ -20,6 +21,18 @@ GENERATORS: dict[str, tuple[Callable[[int], nn.Module], str]] = {
                      "CPU size: 6 blocks x 32 ch, BN-free, bicubic image skip"),
     "rrdbnet-cpu": (lambda s: RRDBNet(s, channels=32, blocks=2, growth=16, image_skip="bicubic"),
                     "CPU size: 2 RRDBs x 32 ch, growth 16, bicubic image skip"),
+    "srresnet-tiny": (lambda s: SRResNet(s, channels=8, blocks=1, bn=False, act="relu", head_kernel=3,
+                                         image_skip="bicubic"), "for tests and smoke runs: 1 block x 8 ch"),
+}
+
+# name -> (builder(patch_size) -> module, description)
+DISCRIMINATORS: dict[str, tuple[Callable[[int], nn.Module], str]] = {
+    "srgan": (lambda p: SRGANDiscriminator(input_size=p), "SRGAN paper: 8 convs 64-512 ch, BN, dense 1024"),
+    "srgan-cpu": (lambda p: SRGANDiscriminator(channels=16, input_size=p, dense=128),
+                  "CPU size: 8 convs 16-128 ch, BN, dense 128"),
+    "patch-sn": (lambda p: PatchDiscriminatorSN(), "Real-ESRGAN U-Net, spectral norm, per-pixel logits"),
+    "patch-sn-cpu": (lambda p: PatchDiscriminatorSN(channels=16), "CPU size U-Net (16 ch), spectral norm"),
+    "srgan-tiny": (lambda p: SRGANDiscriminator(channels=4, input_size=p, dense=16), "for tests and smoke runs"),
 }
 
 # published parameter counts at x4 (SRGAN: Ledig et al. 2017; ESRGAN: Wang et al. 2018 / BasicSR)
@@ -37,3 +50,12 @@ def build_generator(name: str, scale: int = 4) -> nn.Module:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def build_discriminator(name: str, patch_size: int = 96) -> nn.Module:
+    """A discriminator by preset name (see DISCRIMINATORS), for HR patches of `patch_size`."""
+    if name not in DISCRIMINATORS:
+        close = difflib.get_close_matches(name, list(DISCRIMINATORS), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise SrlibError(f"unknown discriminator preset {name!r}.{hint} Known: {', '.join(DISCRIMINATORS)}.")
+    return DISCRIMINATORS[name][0](patch_size)

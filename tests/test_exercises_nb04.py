@@ -1,0 +1,196 @@
+"""Notebook 04's checkers accept the reference solutions and reject typical wrong answers."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from srlib.exercises import nb04
+from srlib.models.discriminators import PatchDiscriminatorSN, SRGANDiscriminator, receptive_field
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_discriminator.ipynb"
+
+
+# --- reference solutions (the same as in the notebook's hidden solutions) --------------------
+
+def my_receptive_field(layers):
+    r, j = 1, 1
+    for k, s in layers:
+        r += (k - 1) * j
+        j *= s
+    return r
+
+
+def bce_with_logits(logits, labels):
+    return (labels * F.softplus(-logits) + (1 - labels) * F.softplus(logits)).mean()
+
+
+SHAPES = ((8, 512, 7, 10), (8, 1), (8, 1, 100, 150))
+
+
+def test_reference_solutions_pass(capsys):
+    assert nb04.check_receptive_field(my_receptive_field)
+    assert nb04.check_bce_with_logits(bce_with_logits)
+    assert nb04.check_output_shapes(*SHAPES)
+    out = capsys.readouterr().out
+    assert out.count("✅") == 3 and "❌" not in out
+
+
+def test_equivalent_solutions_pass():
+    assert nb04.check_receptive_field(lambda layers: float(receptive_field(layers)))
+    assert nb04.check_bce_with_logits(lambda z, y: (F.softplus(z) - y * z).mean())
+    assert nb04.check_bce_with_logits(F.binary_cross_entropy_with_logits)
+    assert nb04.check_output_shapes(torch.Size(SHAPES[0]), [8, 1], torch.Size(SHAPES[2]))
+
+
+def _solutions_from_notebook():
+    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    ns = {"torch": torch, "F": F}
+    blocks = 0
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
+            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
+                exec(block, ns)  # noqa: S102 - the course's own solution text
+                blocks += 1
+    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
+    return ns
+
+
+def test_notebook_solutions_pass():
+    ns = _solutions_from_notebook()
+    assert nb04.check_receptive_field(ns["my_receptive_field"])
+    assert nb04.check_bce_with_logits(ns["bce_with_logits"])
+    assert nb04.check_output_shapes(ns["body_shape"], ns["logits_shape"], ns["patch_shape"])
+
+
+def test_reference_shapes_match_the_networks():
+    """The checker's shape arithmetic is what srlib's networks really give (small widths, same strides)."""
+    x = torch.rand(2, 3, 100, 150)
+    want = nb04.reference_shapes(tuple(x.shape), channels=8)
+    with torch.no_grad():
+        d = SRGANDiscriminator(channels=8, dense=16).eval()
+        assert tuple(d.body(x).shape) == want["body"]
+        assert tuple(d(x).shape) == want["logits"]
+        assert tuple(PatchDiscriminatorSN(channels=4).eval()(x).shape) == want["patch"]
+    assert nb04.reference_shapes()["body"] == SHAPES[0]
+
+
+def test_receptive_field_cases_match_srlib():
+    assert nb04.reference_receptive_field([(4, 2)] * 3 + [(4, 1)] * 2) == 70
+    assert nb04.reference_receptive_field([(3, 1), (3, 2)] * 4) == receptive_field(SRGANDiscriminator(channels=4).body) == 61
+
+
+# --- wrong answers are rejected, with a useful hint ------------------------------------------
+
+def _not_done(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _rf_own_stride(layers):
+    r, j = 1, 1
+    for k, s in layers:
+        j *= s
+        r += (k - 1) * j
+    return r
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_not_done, "not answered yet"),
+        (lambda layers: 1 + sum(k - 1 for k, _ in layers), "strides ignored"),
+        (_rf_own_stride, "own stride"),
+        (lambda layers: my_receptive_field(layers) - 1, "off by one"),
+        (lambda layers: sum(k for k, _ in layers), "expected"),
+        (lambda layers: "61", "expected"),
+        (lambda layers: None, "not a number"),
+        (lambda layers: layers[0][5], "raised IndexError"),
+    ],
+)
+def test_receptive_field_wrong_answers(fn, hint, capsys):
+    assert not nb04.check_receptive_field(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out
+
+
+def _naive_bce(z, y):
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+def _clamped_bce(z, y):  # what nn.BCELoss does
+    p = torch.sigmoid(z)
+    return -(y * torch.log(p).clamp(min=-100) + (1 - y) * torch.log(1 - p).clamp(min=-100)).mean()
+
+
+def _clamped_probability_bce(z, y):  # a finite but wrong value at the extremes
+    p = torch.sigmoid(z).clamp(1e-7, 1 - 1e-7)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_not_done, "not answered yet"),
+        (_naive_bce, "softplus"),
+        (_clamped_bce, "moderate logits"),
+        (_clamped_probability_bce, "moderate logits"),
+        (lambda z, y: bce_with_logits(z, 1 - y), "labels swapped"),
+        (lambda z, y: (F.softplus(z) - y * z).sum(), "mean"),
+        (lambda z, y: F.softplus(z) - y * z, "one number"),
+        (lambda z, y: bce_with_logits(z, y).item(), "torch tensor"),
+        (lambda z, y: bce_with_logits(z, y).detach(), "not differentiable"),
+        (lambda z, y: (F.softplus(z) + y * z).mean(), "expected"),
+    ],
+)
+def test_bce_wrong_answers(fn, hint, capsys):
+    assert not nb04.check_bce_with_logits(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out
+
+
+class _ValueRightGradientCut(torch.autograd.Function):
+    """The right loss value, with a gradient cut to zero at large |z| (what a clamp does)."""
+
+    @staticmethod
+    def forward(ctx, z, y):
+        ctx.save_for_backward(z, y)
+        return bce_with_logits(z, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y = ctx.saved_tensors
+        g = (torch.sigmoid(z) - y) / z.numel()
+        return grad * torch.where(z.abs() > 27, torch.zeros_like(g), g), None
+
+
+def test_bce_dead_gradient_is_rejected(capsys):
+    assert not nb04.check_bce_with_logits(_ValueRightGradientCut.apply)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "gradient is 0" in out
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (((0, 0, 0, 0), (0, 0), (0, 0, 0, 0)), "is not it"),
+        (((8, 512, 6, 9), (8, 1), (8, 1, 100, 150)), "rounded down"),
+        (((8, 512, 6, 6), (8, 1), (8, 1, 100, 150)), "adaptive pool"),
+        (((8, 64, 7, 10), (8, 1), (8, 1, 100, 150)), "channels"),
+        (((8, 512, 10, 7), (8, 1), (8, 1, 100, 150)), "swapped"),
+        (((8, 512, 7, 10), (8,), (8, 1, 100, 150)), "nn.Linear"),
+        (((8, 512, 7, 10), (8, 1, 1, 1), (8, 1, 100, 150)), "nn.Linear"),
+        (((8, 512, 7, 10), (8, 1, 7, 10), (8, 1, 100, 150)), "dense layers"),
+        (((8, 512, 7, 10), (8, 1), (8, 1, 13, 19)), "upsamples back"),
+        (((8, 512, 7, 10), (8, 1), (8, 1, 150, 100)), "swapped"),
+        (((8, 512, 7, 10), (8, 1), "8x1x100x150"), "tuple of integers"),
+    ],
+)
+def test_output_shapes_wrong_answers(answer, hint, capsys):
+    assert not nb04.check_output_shapes(*answer)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out

@@ -1,0 +1,182 @@
+"""The trainer on tiny models: reproducible, resumable after SIGKILL, refuses wrong or unsafe checkpoints, stops on NaN."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from srlib.data import PairedPatchDataset
+from srlib.errors import SrlibError
+from srlib.train import TrainConfig, Trainer, TrainingDiverged, load_checkpoint, load_recipe, recipe_names
+
+
+@pytest.fixture(scope="module")
+def patches():
+    rng = np.random.default_rng(0)
+    images = [rng.random((48, 56, 3), dtype=np.float32) for _ in range(3)]
+    return PairedPatchDataset(images, scale=4, patch_size=32, length=10**9, seed=0)
+
+
+def tiny(**kw) -> TrainConfig:
+    base = dict(generator="srresnet-tiny", discriminator="srgan-tiny", steps=6, batch_size=4, patch_size=32,
+                val_every=0, checkpoint_every=3, lr_g=1e-3, lr_d=1e-3, ema_decay=0.9, feature_matching_weight=0.1)
+    return TrainConfig(**{**base, **kw})
+
+
+def weights(trainer):
+    return {**{f"G.{k}": v for k, v in trainer.G.state_dict().items()},
+            **({f"D.{k}": v for k, v in trainer.D.state_dict().items()} if trainer.D is not None else {})}
+
+
+def same(a, b) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("adversarial", ["nonsaturating", "relativistic", "wgan-gp", "hinge"])
+def test_same_seed_same_weights_bit_for_bit(patches, adversarial):
+    runs = [Trainer(tiny(adversarial=adversarial), patches=patches, progress=False) for _ in range(2)]
+    for t in runs:
+        t.fit()
+    assert same(weights(runs[0]), weights(runs[1]))
+    other = Trainer(tiny(adversarial=adversarial, seed=1), patches=patches, progress=False)
+    other.fit()
+    assert not same(weights(runs[0]), weights(other))
+    row = runs[0].history[-1]
+    assert {"loss_d", "d_real", "d_fake", "loss_g", "loss_pixel", "loss_adversarial", "lr_g", "samples_per_s"} <= set(row)
+
+
+def test_history_and_checkpoint_files(patches, tmp_path):
+    t = Trainer(tiny(), tmp_path, patches=patches, progress=False)
+    t.fit()
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("step,")
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["step"] == 6 and "ema" in state and "opt_d" in state and len(state["history"]) == 6
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_resume_in_process_is_exact(patches, tmp_path):
+    full = Trainer(tiny(checkpoint_every=0), patches=patches, progress=False)
+    full.fit()
+    half = Trainer(tiny(), tmp_path, patches=patches, progress=False)
+    half.fit(3)
+    resumed = Trainer.resume(tmp_path / "last.pt", patches=patches, progress=False)
+    assert resumed.step == 3
+    resumed.fit()
+    assert same(weights(full), weights(resumed))
+    assert same(full.ema.state_dict(), resumed.ema.state_dict())
+
+
+RECIPE = """
+scale = 4
+[cpu]
+generator = "srresnet-tiny"
+discriminator = "srgan-tiny"
+adversarial = "relativistic"
+steps = {steps}
+batch_size = 4
+patch_size = 32
+val_every = 0
+checkpoint_every = 5
+ema_decay = 0.9
+lr_g = 1e-3
+lr_d = 1e-3
+train_sets = ["T91"]
+"""
+
+
+def run_cli(args, env, **kw):
+    return subprocess.Popen([sys.executable, "-m", "srlib", "train", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
+    steps = 150
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text(RECIPE.format(steps=steps))
+    env = dict(os.environ, SRLIB_DATA_DIR=str(tmp_path / "empty"), OMP_NUM_THREADS="1")  # embedded samples; 1 thread: tiny nets
+    full = run_cli([str(recipe), "--out", str(tmp_path / "full")], env)
+    assert full.wait(timeout=600) == 0, full.stderr.read()
+
+    victim = run_cli([str(recipe), "--out", str(tmp_path / "killed")], env)
+    ckpt = tmp_path / "killed" / "last.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline and victim.poll() is None:
+        if ckpt.exists():
+            try:
+                if load_checkpoint(ckpt)["step"] >= 20:
+                    break
+            except SrlibError:
+                pass
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    assert victim.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    killed_at = load_checkpoint(ckpt)["step"]
+    assert 0 < killed_at < steps
+
+    resumed = run_cli(["--resume", str(ckpt)], env)
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert f"resuming tiny-cpu at step {killed_at}" in out
+    a, b = load_checkpoint(tmp_path / "full" / "last.pt"), load_checkpoint(ckpt)
+    assert a["step"] == b["step"] == steps
+    for part in ("generator", "discriminator", "ema"):
+        assert same(a[part], b[part]), part
+    assert [r["loss_g"] for r in a["history"]] == [r["loss_g"] for r in b["history"]]
+
+
+def test_wrong_architecture_checkpoint_is_refused(patches, tmp_path):
+    Trainer(tiny(), tmp_path, patches=patches, progress=False).fit(3)
+    other = Trainer(tiny(generator="srresnet-cpu"), patches=patches, progress=False)
+    with pytest.raises(SrlibError, match="generator='srresnet-tiny'.*expects generator='srresnet-cpu'"):
+        other.load(tmp_path / "last.pt")
+    with pytest.raises(SrlibError, match="scale"):
+        images = [t.permute(1, 2, 0).numpy() for t in patches.hr]
+        Trainer(tiny(scale=2), patches=PairedPatchDataset(images, 2, 32), progress=False).load(tmp_path / "last.pt")
+
+
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+def test_checkpoint_that_carries_code_is_refused(tmp_path):
+    torch.save({"config": {}, "generator": {}, "x": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(SrlibError, match="refusing to load"):
+        load_checkpoint(tmp_path / "evil.pt")
+
+
+class PoisonedPatches(PairedPatchDataset):
+    """Gives NaN images from batch `bad_from` on."""
+
+    bad_from = 4
+
+    def batch(self, indices):
+        lr, hr = super().batch(indices)
+        if indices.start >= self.bad_from * 4:
+            hr = hr * float("nan")
+        return lr, hr
+
+
+def test_nan_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path):
+    rng = np.random.default_rng(0)
+    poisoned = PoisonedPatches([rng.random((48, 48, 3), dtype=np.float32)], 4, 32, length=10**9)
+    t = Trainer(tiny(discriminator=None, feature_matching_weight=0, steps=10), tmp_path, patches=poisoned, progress=False)
+    with pytest.raises(TrainingDiverged, match="the pixel loss became nan at step 4"):
+        t.fit()
+    assert load_checkpoint(tmp_path / "last.pt")["step"] == 3
+    assert (tmp_path / "history.json").exists()
+
+
+def test_recipes_load_at_both_sizes():
+    assert {"srresnet_x4", "srgan_x4", "esrgan_x4"} <= set(recipe_names())
+    assert load_recipe("esrgan_x4", "paper").generator == "rrdbnet"
+    assert load_recipe("esrgan_x4", "cpu").adversarial == "relativistic"
+    assert load_recipe("srresnet_x4", "cpu", steps=7).steps == 7
+    with pytest.raises(SrlibError, match="unknown recipe"):
+        load_recipe("srgan_x8")
+    with pytest.raises(SrlibError, match="not 'huge'"):
+        load_recipe("srgan_x4", "huge")
