@@ -53,3 +53,95 @@ def print_models(rows: list[dict], scale: int, size: int, batch: int) -> None:
         print(f"{r['preset']:<15}{r['params']:>12,}{r['gflops_per_px']:>12.4f}{r['fwd_kpx_s']:>11.1f}"
               f"{r['fwd_gflop_s']:>13.1f}{r['train_kpx_s']:>15.1f}{r['train_gflop_s']:>10.1f}")
     print("fwd+bwd GFLOP/s counts a backward pass as twice the forward.")
+
+
+def conv_peak(seconds: float = 1.0) -> tuple[float, str]:
+    """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes."""
+    best, where = 0.0, ""
+    for ch, side in ((64, 96), (128, 48), (32, 192)):
+        conv = torch.nn.Conv2d(ch, ch, 3, padding=1).to(memory_format=torch.channels_last)
+        x = torch.rand(4, ch, side, side).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            rate = _throughput(lambda: conv(x), seconds) * 2 * 9 * ch * ch * side * side * 4 / 1e9
+        if rate > best:
+            best, where = rate, f"{ch}->{ch} ch, 4x{side}x{side}"
+    return best, where
+
+
+def _train_flops_per_sample(trainer) -> float:
+    """FLOPs of one training sample: a backward pass counted as twice its forward.
+
+    G: forward + backward. D (GAN recipes): real and fake through D in the D step
+    (forward + backward each) and the fake again in the G step (forward + backward).
+    """
+    from .models import count_macs
+
+    p = trainer.cfg.patch_size
+    lr_side = p // trainer.cfg.scale
+    flops = 3 * 2 * count_macs(trainer.G, (1, 3, lr_side, lr_side))
+    if trainer.D is not None:
+        flops += 3 * 3 * 2 * count_macs(trainer.D, (1, 3, p, p))
+    return float(flops)
+
+
+def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8, seconds: float = 1.0) -> dict:
+    """samples/s and GFLOP/s of the cpu recipes' training steps, against the measured conv peak."""
+    from .data import PairedPatchDataset, load_training_images
+    from .train import Trainer, load_recipe
+
+    peak, peak_shape = conv_peak(seconds)
+    images, source = load_training_images(limit=40)
+    rows = []
+    for name in recipes:
+        cfg = load_recipe(name, "cpu", init_from="", val_every=0, checkpoint_every=0, device="cpu")
+        patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
+        trainer = Trainer(cfg, patches=patches, progress=False)
+        trainer.train_step()  # warm-up
+        start = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step()
+        elapsed = time.perf_counter() - start
+        sps = steps * cfg.batch_size / elapsed
+        gflops = sps * _train_flops_per_sample(trainer) / 1e9
+        rows.append({"recipe": f"{name} (cpu)", "samples_per_s": sps, "gflop_s": gflops, "of_peak": gflops / peak})
+    return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source,
+            "seed_loop": bench_seed_loop(images, steps)}
+
+
+def bench_seed_loop(images, steps: int = 8) -> dict:
+    """The seed blog's loop structure (`next(iter(train_loader))` every step) against srlib's, same model and step."""
+    from .data import PairedPatchDataset
+    from .train import Trainer, load_recipe
+
+    cfg = load_recipe("srresnet_x4", "cpu", val_every=0, checkpoint_every=0, device="cpu")
+    patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=64 * cfg.batch_size, seed=0)
+    trainer = Trainer(cfg, patches=patches, progress=False)
+    loader = torch.utils.data.DataLoader(patches, batch_size=cfg.batch_size, shuffle=True)
+
+    def seed_step():
+        lr, hr = next(iter(loader))  # a new iterator (and shuffle) every step, as in the seed
+        trainer.opt_g.zero_grad(set_to_none=True)
+        trainer.pixel(trainer.G(lr.contiguous(memory_format=torch.channels_last)), hr).backward()
+        trainer.opt_g.step()
+
+    seed_step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        seed_step()
+    seed_sps = steps * cfg.batch_size / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    ours_sps = steps * cfg.batch_size / (time.perf_counter() - start)
+    return {"seed_samples_per_s": seed_sps, "srlib_samples_per_s": ours_sps}
+
+
+def print_train(result: dict) -> None:
+    print(f"CPU threads: {torch.get_num_threads()}; conv peak {result['peak']:.1f} GFLOP/s ({result['peak_shape']})")
+    print(f"training data: {result['source']}")
+    print(f"{'recipe':<22}{'samples/s':>11}{'GFLOP/s':>10}{'of peak':>9}")
+    for r in result["rows"]:
+        print(f"{r['recipe']:<22}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>9.0%}")
+    s = result["seed_loop"]
+    print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
+          f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu)")

@@ -76,6 +76,8 @@ def cmd_course(args) -> None:
 def cmd_bench(args) -> None:
     from . import bench
 
+    if args.what == "train":
+        bench.print_train(bench.bench_train(steps=args.steps))
     if args.what == "models":
         rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset)
         bench.print_models(rows, args.scale, args.size, args.batch)
@@ -118,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_course)
 
     s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
-    s.add_argument("what", choices=["models"])
+    s.add_argument("what", choices=["models", "train"])
+    s.add_argument("--steps", type=int, default=8, help="timed training steps per recipe (bench train)")
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--size", type=int, default=32, help="LR input side")
     s.add_argument("--batch", type=int, default=2)

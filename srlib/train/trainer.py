@@ -67,6 +67,8 @@ class Trainer:
             raise SrlibError(f"batch_size {cfg.batch_size} must divide evenly over {self.world} processes.")
         seed_everything(cfg.seed)
         self.device = pick_device(cfg.device)
+        if self.world > 1 and not torch.distributed.is_initialized():  # started by torchrun
+            torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
         if self.world > 1:
             self.device = torch.device("cuda", self.rank % torch.cuda.device_count()) if self.device.type == "cuda" else self.device
         self.G = build_generator(cfg.generator, cfg.scale)
