@@ -1,13 +1,11 @@
 """Notebook 01's checkers accept the reference solutions and reject typical wrong answers."""
-import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from srlib.exercises import nb01
+from srlib.exercises import notebook_solutions, nb01
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_sr_problem.ipynb"
 
@@ -39,18 +37,7 @@ def test_numpy_solutions_pass():
 
 
 def _solutions_from_notebook():
-    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns = {"np": np}
-    blocks = 0
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
-            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
-                exec(block, ns)  # noqa: S102 - the course's own solution text
-                blocks += 1
-    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
-    return ns
+    return notebook_solutions(NOTEBOOK, {"np": np}, expected_blocks=3)
 
 
 def test_notebook_solutions_pass():

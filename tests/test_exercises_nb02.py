@@ -1,6 +1,4 @@
 """Notebook 02's checkers accept the reference solutions and reject typical wrong answers."""
-import json
-import re
 from pathlib import Path
 
 import pytest
@@ -8,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srlib.exercises import nb02
+from srlib.exercises import notebook_solutions, nb02
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_generator.ipynb"
 
@@ -67,18 +65,7 @@ def test_other_correct_answers_pass():
 
 
 def _solutions_from_notebook():
-    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns = {"torch": torch, "nn": nn, "F": F}
-    blocks = 0
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
-            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
-                exec(block, ns)  # noqa: S102 - the course's own solution text
-                blocks += 1
-    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
-    return ns
+    return notebook_solutions(NOTEBOOK, {"torch": torch, "nn": nn, "F": F}, expected_blocks=3)
 
 
 def test_notebook_solutions_pass():

@@ -1,7 +1,5 @@
 """Notebook 03's checkers accept the reference solutions and reject typical wrong answers."""
-import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from srlib.exercises import nb03
+from srlib.exercises import notebook_solutions, nb03
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_gan_theory.ipynb"
 
@@ -42,18 +40,7 @@ def test_other_right_answers_pass():
 
 
 def _solutions_from_notebook():
-    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns = {"np": np, "math": math}
-    blocks = 0
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
-            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
-                exec(block, ns)  # noqa: S102 - the course's own solution text
-                blocks += 1
-    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
-    return ns
+    return notebook_solutions(NOTEBOOK, {"np": np, "math": math}, expected_blocks=3)
 
 
 def test_notebook_solutions_pass():

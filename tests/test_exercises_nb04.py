@@ -1,13 +1,11 @@
 """Notebook 04's checkers accept the reference solutions and reject typical wrong answers."""
-import json
-import re
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from srlib.exercises import nb04
+from srlib.exercises import notebook_solutions, nb04
 from srlib.models.discriminators import PatchDiscriminatorSN, SRGANDiscriminator, receptive_field
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_discriminator.ipynb"
@@ -46,18 +44,7 @@ def test_equivalent_solutions_pass():
 
 
 def _solutions_from_notebook():
-    """The python blocks of the notebook's <details> solutions, executed in one namespace."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns = {"torch": torch, "F": F}
-    blocks = 0
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
-            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
-                exec(block, ns)  # noqa: S102 - the course's own solution text
-                blocks += 1
-    assert blocks == 3, f"expected 3 solution blocks in {NOTEBOOK.name}, found {blocks}"
-    return ns
+    return notebook_solutions(NOTEBOOK, {"torch": torch, "F": F}, expected_blocks=3)
 
 
 def test_notebook_solutions_pass():

@@ -11,3 +11,36 @@ def verdict(ok: bool, success: str, failure: str) -> bool:
     """Print a one-line verdict and return `ok`."""
     print(("✅ " + success) if ok else ("❌ " + failure))
     return bool(ok)
+
+
+def call(fn, *args, **kwargs):
+    """Run the learner's function; return (value, None) or (None, what went wrong in one line).
+
+    A learner's function that raises (the `NotImplementedError` of an unedited
+    exercise cell, or a bug) gets a verdict, not a traceback.
+    """
+    try:
+        return fn(*args, **kwargs), None
+    except NotImplementedError:
+        return None, "not answered yet: replace the `raise NotImplementedError` with your code."
+    except Exception as e:  # a learner's bug: report it in one line
+        return None, f"your function raised {type(e).__name__}: {e}"
+
+
+def notebook_solutions(notebook, namespace: dict, expected_blocks: int) -> dict:
+    """Execute the python blocks of a notebook's <details> solutions in `namespace` (for tests)."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    blocks = 0
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown" and "<summary>Solution</summary>" in src:
+            for block in re.findall(r"```python\n(.*?)```", src, flags=re.S):
+                exec(block, namespace)  # noqa: S102 - the course's own solution text
+                blocks += 1
+    if blocks != expected_blocks:
+        raise AssertionError(f"expected {expected_blocks} solution blocks in {Path(notebook).name}, found {blocks}")
+    return namespace

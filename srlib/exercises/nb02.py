@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..models.generators import ResidualBlock
-from . import verdict
+from . import call as _call, verdict
 
 
 def _call(fn, *args, **kwargs):

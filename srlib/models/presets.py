@@ -39,13 +39,17 @@ DISCRIMINATORS: dict[str, tuple[Callable[[int], nn.Module], str]] = {
 PAPER_PARAMETERS = {"srresnet": 1_549_462, "rrdbnet": 16_697_987}
 
 
+def _lookup(registry: dict, kind: str, name: str):
+    if name not in registry:
+        close = difflib.get_close_matches(name, list(registry), n=1)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise SrlibError(f"unknown {kind} preset {name!r}.{hint} Known: {', '.join(registry)}.")
+    return registry[name][0]
+
+
 def build_generator(name: str, scale: int = 4) -> nn.Module:
     """A generator by preset name (see GENERATORS)."""
-    if name not in GENERATORS:
-        close = difflib.get_close_matches(name, list(GENERATORS), n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise SrlibError(f"unknown generator preset {name!r}.{hint} Known: {', '.join(GENERATORS)}.")
-    return GENERATORS[name][0](scale)
+    return _lookup(GENERATORS, "generator", name)(scale)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -54,8 +58,4 @@ def count_parameters(model: nn.Module) -> int:
 
 def build_discriminator(name: str, patch_size: int = 96) -> nn.Module:
     """A discriminator by preset name (see DISCRIMINATORS), for HR patches of `patch_size`."""
-    if name not in DISCRIMINATORS:
-        close = difflib.get_close_matches(name, list(DISCRIMINATORS), n=1)
-        hint = f" Did you mean {close[0]}?" if close else ""
-        raise SrlibError(f"unknown discriminator preset {name!r}.{hint} Known: {', '.join(DISCRIMINATORS)}.")
-    return DISCRIMINATORS[name][0](patch_size)
+    return _lookup(DISCRIMINATORS, "discriminator", name)(patch_size)
