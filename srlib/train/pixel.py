@@ -1,4 +1,4 @@
-"""PSNR-oriented training: a generator, a pixel loss, Adam and a one-cycle schedule.
+"""PSNR-oriented training: a generator, a pixel loss, Adam and a one-cycle schedule (warm-up, then cosine).
 
 The loop is deliberately plain (notebook 02 walks through it): draw a batch of
 aligned patches, predict, measure the pixel loss, step. Batches come straight
@@ -15,6 +15,7 @@ from ..data.patches import PairedPatchDataset
 from ..errors import SrlibError
 from ..losses.content import charbonnier_loss, l1_loss, mse_loss
 from .device import pick_device, seed_everything
+from .schedule import lr_lambda
 
 PIXEL_LOSSES = {"l1": l1_loss, "mse": mse_loss, "charbonnier": charbonnier_loss}
 
@@ -37,7 +38,7 @@ def train_psnr(model: torch.nn.Module, patches: PairedPatchDataset, steps: int, 
         model.to(memory_format=torch.channels_last)
     criterion = PIXEL_LOSSES[loss]
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda("onecycle", steps))
     history: dict[str, list[float]] = {"step": [], "loss": [], "lr": [], "seconds": []}
     start = time.perf_counter()
     bar = tqdm(range(steps), desc=f"training ({loss})", disable=not progress)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -29,21 +28,11 @@ from .config import TrainConfig
 from .device import pick_device, seed_everything
 from .ema import EMA
 from .pixel import PIXEL_LOSSES
+from .schedule import lr_lambda
 
 
 class TrainingDiverged(SrlibError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-def _schedule(kind: str, steps: int):
-    if kind == "constant":
-        return lambda s: 1.0
-    if kind == "cosine":
-        return lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
-    if kind == "onecycle":
-        warm = max(1, steps // 20)
-        return lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
-    raise SrlibError(f"unknown schedule {kind!r}; use cosine, constant or onecycle.")
 
 
 def _distributed() -> tuple[int, int]:
@@ -96,10 +85,10 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp == "fp16")
 
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, _schedule(cfg.schedule, cfg.steps))
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(cfg.schedule, cfg.steps))
         if self.D is not None:
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-            self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, _schedule(cfg.schedule, cfg.steps))
+            self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, lr_lambda(cfg.schedule, cfg.steps))
         self.ema = EMA(self.G, cfg.ema_decay) if cfg.ema_decay > 0 else None
         self.G_train, self.D_train = self.G, self.D
         if self.world > 1:
