@@ -50,6 +50,8 @@ def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, s
                             kernel_name="python3", progress_bar=False)
     except pm.PapermillExecutionError as e:
         ok, message = False, f"{e.ename}: {e.evalue}".splitlines()[0][:200]
+    except Exception as e:  # the kernel did not start, a missing kernel spec, ...: report it, go on to the next
+        ok, message = False, f"could not run it: {type(e).__name__}: {e}".splitlines()[0][:200]
     seconds = time.perf_counter() - start
     if executed.exists():
         nb = nbformat.read(executed, as_version=4)
