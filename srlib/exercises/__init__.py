@@ -24,7 +24,7 @@ def call(fn, *args, **kwargs):
     except NotImplementedError:
         return None, "not answered yet: replace the `raise NotImplementedError` with your code."
     except Exception as e:  # a learner's bug: report it in one line
-        return None, f"your function raised {type(e).__name__}: {e}"
+        return None, f"your code raised {type(e).__name__}: {e}"
 
 
 def notebook_solutions(notebook, namespace: dict, expected_blocks: int) -> dict:

@@ -15,16 +15,6 @@ from ..models.generators import ResidualBlock
 from . import call as _call, verdict
 
 
-def _call(fn, *args, **kwargs):
-    """Run the learner's code; return (value, None) or (None, what went wrong)."""
-    try:
-        return fn(*args, **kwargs), None
-    except NotImplementedError:
-        return None, "not answered yet: replace the `raise NotImplementedError` with your code."
-    except Exception as e:  # a learner's bug: report it in one line
-        return None, f"your code raised {type(e).__name__}: {e}"
-
-
 # --- Exercise 1: an EDSR-style residual block with residual scaling ------------------------------
 
 def _reference_block(convs, channels: int, res_scale: float) -> ResidualBlock:
