@@ -180,3 +180,10 @@ def test_recipes_load_at_both_sizes():
         load_recipe("srgan_x8")
     with pytest.raises(SrlibError, match="not 'huge'"):
         load_recipe("srgan_x4", "huge")
+
+
+def test_gan_recipe_without_its_psnr_model_says_how_to_make_it(patches, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    cfg = load_recipe("srgan_x4", "cpu")
+    with pytest.raises(SrlibError, match=r"python -m srlib train srresnet_x4 --size cpu"):
+        Trainer(cfg, patches=patches, progress=False)

@@ -63,6 +63,11 @@ class Trainer:
         self.G = build_generator(cfg.generator, cfg.scale)
         if cfg.init_from:
             init_path = Path(cfg.init_from) if Path(cfg.init_from).is_absolute() else checkpoint_dir() / cfg.init_from
+            if not init_path.is_file():
+                recipe, _, size = init_path.parent.name.rpartition("-")
+                how = f"`python -m srlib train {recipe} --size {size}` writes it" if recipe else "train a PSNR model first"
+                raise SrlibError(f"{cfg.name} starts from the PSNR generator {init_path}, which is not there: {how} "
+                                 "(or set init_from to another weights file).")
             init, _ = load_generator(init_path, preset=cfg.generator, scale=cfg.scale)
             self.G.load_state_dict(init.state_dict())
         self.D = build_discriminator(cfg.discriminator, cfg.patch_size) if cfg.discriminator else None
