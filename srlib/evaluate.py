@@ -41,11 +41,11 @@ class Score:
     ssim: float
 
 
-def evaluate(method="bicubic", dataset: str = "Set5", scale: int = 4, fallback: bool = True, progress: bool = True, **conventions):
-    """Per-image PSNR/SSIM of `method` ("bicubic", a function (lr, scale) -> sr, or an nn.Module).
+def score_benchmark(method, bench, progress: bool = False, **conventions) -> list[Score]:
+    """Per-image PSNR/SSIM of `method` ("bicubic", a function (lr, scale) -> sr, or an nn.Module) on a loaded set.
 
-    Returns (scores, benchmark_set). `conventions` go to psnr/ssim
-    (y_channel, round_y, quantize); the border crop defaults to the scale.
+    `conventions` go to psnr/ssim (y_channel, round_y, quantize); the border
+    crop defaults to the scale.
     """
     if isinstance(method, str):
         if method not in METHODS:
@@ -53,13 +53,18 @@ def evaluate(method="bicubic", dataset: str = "Set5", scale: int = 4, fallback: 
         method = METHODS[method]
     elif isinstance(method, torch.nn.Module):
         method = model_upscaler(method)
-    bench = load_benchmark(dataset, scale, fallback=fallback)
-    crop = conventions.pop("crop", scale)
+    crop = conventions.pop("crop", bench.scale)
     scores = []
-    for pair in tqdm(bench.pairs, desc=f"{bench.name} x{scale}", disable=not progress, leave=False):
-        sr = method(pair.lr, scale)
+    for pair in tqdm(bench.pairs, desc=f"{bench.name} x{bench.scale}", disable=not progress, leave=False):
+        sr = method(pair.lr, bench.scale)
         scores.append(Score(pair.name, psnr(sr, pair.hr, crop, **conventions), ssim(sr, pair.hr, crop, **conventions)))
-    return scores, bench
+    return scores
+
+
+def evaluate(method="bicubic", dataset: str = "Set5", scale: int = 4, fallback: bool = True, progress: bool = True, **conventions):
+    """Load a benchmark set and score `method` on it (see score_benchmark); returns (scores, benchmark_set)."""
+    bench = load_benchmark(dataset, scale, fallback=fallback)
+    return score_benchmark(method, bench, progress, **conventions), bench
 
 
 def mean_scores(scores: list[Score]) -> tuple[float, float]:

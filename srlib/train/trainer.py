@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..data import PairedPatchDataset, load_benchmark, load_training_images, to_numpy, to_tensor
+from ..data import PairedPatchDataset, load_benchmark, load_training_images
 from ..errors import SrlibError
 from ..losses import PerceptualLoss, feature_matching_loss, get_adversarial, gradient_penalty
-from ..metrics import psnr, ssim
+from ..evaluate import mean_scores, score_benchmark
 from ..models import build_discriminator, build_generator, checkpoint_dir, load_generator, save_generator
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
@@ -215,13 +215,9 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict:
-        g = self.eval_generator.eval()
-        ps, ss = [], []
-        for pair in self.val_set:
-            sr = to_numpy(g(to_tensor(pair.lr).to(self.device)).float().clamp(0, 1))
-            ps.append(psnr(sr, pair.hr, self.cfg.scale))
-            ss.append(ssim(sr, pair.hr, self.cfg.scale))
-        return {"val_psnr": sum(ps) / len(ps), "val_ssim": sum(ss) / len(ss)}
+        scores = score_benchmark(self.eval_generator.eval(), self.val_set)
+        p, q = mean_scores(scores)
+        return {"val_psnr": p, "val_ssim": q}
 
     def state_dict(self) -> dict:
         state = {"config": self.cfg.to_dict(), "step": self.step, "batches_drawn": self.batches_drawn,
