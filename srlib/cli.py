@@ -58,6 +58,8 @@ def cmd_train(args) -> None:
         trainer = Trainer(cfg, out)
         print(f"training {cfg.name} ({cfg.generator}{' + ' + cfg.discriminator if cfg.discriminator else ''}) "
               f"for {cfg.steps} steps on {trainer.device}; data: {getattr(trainer, 'data_source', 'given')}; output: {out}")
+        if trainer.init_source:
+            print(f"starting from {trainer.init_source}")
     history = trainer.fit(args.steps if args.resume and args.steps else None)
     last = [r for r in history if "val_psnr" in r]
     if last:

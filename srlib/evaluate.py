@@ -12,6 +12,7 @@ from .data import load_benchmark, to_numpy, to_tensor
 from .degrade import imresize
 from .errors import SrlibError
 from .metrics import psnr, ssim
+from .texture import hf_power_ratio_db
 
 
 def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
@@ -39,13 +40,15 @@ class Score:
     image: str
     psnr: float
     ssim: float
+    hf_db: float = float("nan")  # high-frequency power vs HR, dB (texture=True); 0 = as detailed as HR
 
 
-def score_benchmark(method, bench, progress: bool = False, **conventions) -> list[Score]:
+def score_benchmark(method, bench, progress: bool = False, texture: bool = False, **conventions) -> list[Score]:
     """Per-image PSNR/SSIM of `method` ("bicubic", a function (lr, scale) -> sr, or an nn.Module) on a loaded set.
 
     `conventions` go to psnr/ssim (y_channel, round_y, quantize); the border
-    crop defaults to the scale.
+    crop defaults to the scale. `texture=True` adds the high-frequency power
+    ratio (srlib.texture) of each output.
     """
     if isinstance(method, str):
         if method not in METHODS:
@@ -57,7 +60,8 @@ def score_benchmark(method, bench, progress: bool = False, **conventions) -> lis
     scores = []
     for pair in tqdm(bench.pairs, desc=f"{bench.name} x{bench.scale}", disable=not progress, leave=False):
         sr = method(pair.lr, bench.scale)
-        scores.append(Score(pair.name, psnr(sr, pair.hr, crop, **conventions), ssim(sr, pair.hr, crop, **conventions)))
+        hf = hf_power_ratio_db(sr, pair.hr, bench.scale, crop) if texture else float("nan")
+        scores.append(Score(pair.name, psnr(sr, pair.hr, crop, **conventions), ssim(sr, pair.hr, crop, **conventions), hf))
     return scores
 
 
@@ -69,6 +73,14 @@ def evaluate(method="bicubic", dataset: str = "Set5", scale: int = 4, fallback: 
 
 def mean_scores(scores: list[Score]) -> tuple[float, float]:
     return float(np.mean([s.psnr for s in scores])), float(np.mean([s.ssim for s in scores]))
+
+
+def mean_hf_db(scores: list[Score]) -> float:
+    """Mean high-frequency power ratio (dB) of scores made with texture=True."""
+    values = [s.hf_db for s in scores]
+    if any(np.isnan(values)):
+        raise SrlibError("these scores have no texture figures: score with texture=True.")
+    return float(np.mean(values))
 
 
 def format_table(scores: list[Score], title: str = "") -> str:

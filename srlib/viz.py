@@ -1,4 +1,4 @@
-"""Figures the notebooks share: image grids and zoomed crops."""
+"""Figures the notebooks share: image grids, zoomed crops, training histories."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -60,17 +60,78 @@ def zoom_compare(images, titles, box, size: float = 3.2):
     return fig
 
 
+# the panels of a GAN run's history: (title, keys or a key prefix, log scale)
+GAN_PANELS = (("generator loss terms", "loss_", True), ("D(x) real, D(G(z)) fake", ("d_real", "d_fake"), False),
+              ("validation PSNR (dB)", ("val_psnr",), False))
+
+
+def smooth(values, window: int) -> np.ndarray:
+    """Running mean over `window` points (shorter at the start), for noisy per-step curves."""
+    v = np.asarray(values, dtype=np.float64)
+    if window <= 1 or v.size == 0:
+        return v
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    idx = np.arange(1, v.size + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def _series(rows, keys) -> dict[str, tuple[list, list]]:
+    """key -> (steps, values) for the keys (a tuple, or a prefix string) found in the rows."""
+    out: dict[str, tuple[list, list]] = {}
+    for row in rows:
+        for k, v in row.items():
+            if k != "step" and (k.startswith(keys) if isinstance(keys, str) else k in keys):
+                steps, values = out.setdefault(k, ([], []))
+                steps.append(row.get("step", len(steps)))
+                values.append(float(v))
+    return out
+
+
+def plot_history(history, panels=GAN_PANELS, title: str = "", window: int = 20, size=(4.2, 3.0)):
+    """Panels of a training history (Trainer.history rows): loss terms, D's outputs, validation PSNR.
+
+    Per-step curves are drawn faint, with a running mean of `window` steps on top.
+    Panels with nothing to show are left out.
+    """
+    filled = [(t, _series(history, keys), logy) for t, keys, logy in panels]
+    filled = [p for p in filled if p[1]]
+    if not filled:
+        raise ValueError("nothing to plot: the history has none of the panels' keys.")
+    fig, axes = plt.subplots(1, len(filled), figsize=(size[0] * len(filled), size[1]), squeeze=False)
+    for ax, (t, series, logy) in zip(axes[0], filled):
+        for i, (k, (steps, values)) in enumerate(series.items()):
+            color = f"C{i}"
+            if len(values) > 2 * window and window > 1:
+                ax.plot(steps, values, color=color, alpha=0.25, linewidth=0.7)
+                ax.plot(steps, smooth(values, window), color=color, label=k, linewidth=1.4)
+            else:
+                ax.plot(steps, values, color=color, label=k, linewidth=1.2, marker="o" if len(values) < 20 else None)
+        if logy and all(v > 0 for _, vals in series.values() for v in vals):
+            ax.set_yscale("log")
+        ax.set_title(t, fontsize=10)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 class LivePlot:
-    """A loss curve that redraws in place while a loop runs (in Jupyter; a no-op elsewhere).
+    """Curves that redraw in place while a loop runs (in Jupyter; a no-op elsewhere).
 
     Call `update(step, **values)` as often as you like; it redraws every
-    `every` steps. `close()` draws the final state once more.
+    `every` steps. `close()` draws the final state once more. With `panels`
+    (see GAN_PANELS) the values are split over several axes; without, one
+    axis shows them all.
     """
 
-    def __init__(self, title: str = "training", every: int = 50, logy: bool = True):
-        self.title, self.every, self.logy = title, every, logy
-        self.steps: list[int] = []
-        self.values: dict[str, list[float]] = {}
+    def __init__(self, title: str = "training", every: int = 50, logy: bool = True, panels=None, window: int = 1):
+        self.title, self.every, self.window = title, every, window
+        self.panels = panels if panels is not None else ((title, "", logy),)
+        self.rows: list[dict] = []
         self._handle = None
         try:
             from IPython import get_ipython
@@ -79,25 +140,27 @@ class LivePlot:
         except ImportError:
             self.enabled = False
 
+    @classmethod
+    def for_gan(cls, title: str = "GAN training", every: int = 50) -> "LivePlot":
+        """Loss terms, D(x) and D(G(z)), validation PSNR: what to watch in a GAN run."""
+        return cls(title, every, panels=GAN_PANELS, window=20)
+
+    @property
+    def steps(self) -> list[int]:
+        return [r["step"] for r in self.rows]
+
+    @property
+    def values(self) -> dict[str, list[float]]:
+        return {k: v for k, (_, v) in _series(self.rows, "").items()}
+
     def update(self, step: int, **values: float) -> None:
-        self.steps.append(step)
-        for k, v in values.items():
-            self.values.setdefault(k, []).append(float(v))
+        self.rows.append({"step": step, **{k: float(v) for k, v in values.items()}})
         if self.enabled and step % self.every == 0:
             self._draw()
 
     def figure(self):
-        fig, ax = plt.subplots(figsize=(6, 3.2))
-        for k, v in self.values.items():
-            ax.plot(self.steps[: len(v)], v, label=k, linewidth=1)
-        ax.set_xlabel("step")
-        ax.set_title(self.title)
-        if self.logy:
-            ax.set_yscale("log")
-        ax.legend(loc="upper right")
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        return fig
+        return plot_history(self.rows, self.panels, title=self.title if len(self.panels) > 1 else "",
+                            window=self.window, size=(6, 3.2) if len(self.panels) == 1 else (4.2, 3.0))
 
     def _draw(self) -> None:
         from IPython.display import display
@@ -110,5 +173,5 @@ class LivePlot:
         plt.close(fig)
 
     def close(self) -> None:
-        if self.enabled and self.steps:
+        if self.enabled and self.rows:
             self._draw()

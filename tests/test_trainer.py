@@ -182,8 +182,17 @@ def test_recipes_load_at_both_sizes():
         load_recipe("srgan_x4", "huge")
 
 
-def test_gan_recipe_without_its_psnr_model_says_how_to_make_it(patches, tmp_path, monkeypatch):
-    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
-    cfg = load_recipe("srgan_x4", "cpu")
-    with pytest.raises(SrlibError, match=r"python -m srlib train srresnet_x4 --size cpu"):
-        Trainer(cfg, patches=patches, progress=False)
+def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(patches, tmp_path, monkeypatch):
+    from srlib.models import load_course_model
+
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))  # no run of one's own
+    trainer = Trainer(load_recipe("srgan_x4", "cpu", val_every=0), patches=patches, progress=False)
+    assert "shipped course checkpoint" in trainer.init_source
+    shipped, _ = load_course_model("srresnet_x4-cpu")
+    assert all(torch.equal(a, b) for a, b in zip(trainer.G.state_dict().values(), shipped.state_dict().values()))
+    cfg = load_recipe("srgan_x4", "paper")  # nothing ships for the paper size
+    with pytest.raises(SrlibError, match=r"python -m srlib train srresnet_x4 --size paper"):
+        Trainer(cfg.replace(generator="srresnet-tiny", discriminator="srgan-tiny", val_every=0), patches=patches,
+                progress=False)
+
+

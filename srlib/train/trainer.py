@@ -22,13 +22,17 @@ from ..data import PairedPatchDataset, load_benchmark, load_training_images
 from ..errors import SrlibError
 from ..losses import PerceptualLoss, feature_matching_loss, get_adversarial, gradient_penalty
 from ..evaluate import mean_scores, score_benchmark
-from ..models import build_discriminator, build_generator, checkpoint_dir, load_generator, save_generator
+from ..models import (COURSE_MODELS, build_discriminator, build_generator, checkpoint_dir, course_model_path,
+                      load_generator, save_generator)
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
 from .device import pick_device, seed_everything
 from .ema import EMA
 from .pixel import PIXEL_LOSSES
 from .schedule import lr_lambda
+
+
+LIVE_KEYS = ("d_real", "d_fake", "val_psnr")  # what a live plot receives besides the loss terms
 
 
 class TrainingDiverged(SrlibError):
@@ -61,13 +65,9 @@ class Trainer:
         if self.world > 1:
             self.device = torch.device("cuda", self.rank % torch.cuda.device_count()) if self.device.type == "cuda" else self.device
         self.G = build_generator(cfg.generator, cfg.scale)
+        self.init_source = ""
         if cfg.init_from:
-            init_path = Path(cfg.init_from) if Path(cfg.init_from).is_absolute() else checkpoint_dir() / cfg.init_from
-            if not init_path.is_file():
-                recipe, _, size = init_path.parent.name.rpartition("-")
-                how = f"`python -m srlib train {recipe} --size {size}` writes it" if recipe else "train a PSNR model first"
-                raise SrlibError(f"{cfg.name} starts from the PSNR generator {init_path}, which is not there: {how} "
-                                 "(or set init_from to another weights file).")
+            init_path = self._init_path(cfg.init_from)
             init, _ = load_generator(init_path, preset=cfg.generator, scale=cfg.scale)
             self.G.load_state_dict(init.state_dict())
         self.D = build_discriminator(cfg.discriminator, cfg.patch_size) if cfg.discriminator else None
@@ -108,6 +108,22 @@ class Trainer:
         self.history: list[dict] = []
         self.patches = patches if patches is not None else self._load_patches()
         self.val_set = val_set if val_set is not None or cfg.val_every <= 0 else load_benchmark(cfg.val_dataset, cfg.scale)
+
+    def _init_path(self, init_from: str) -> Path:
+        """A course model name (srresnet_x4-cpu: your own run, else the shipped one) or a weights file."""
+        if init_from in COURSE_MODELS:
+            path, where = course_model_path(init_from)
+            self.init_source = f"{init_from} ({where}, {path})"
+            return path
+        path = Path(init_from).expanduser()
+        path = path if path.is_absolute() else checkpoint_dir() / path
+        if not path.is_file():
+            recipe, _, size = path.parent.name.rpartition("-")
+            how = f"`python -m srlib train {recipe} --size {size}` writes it" if recipe else "train a PSNR model first"
+            raise SrlibError(f"{self.cfg.name} starts from the PSNR generator {path}, which is not there: {how} "
+                             f"(or set init_from to a course model, {', '.join(COURSE_MODELS)}, or a weights file).")
+        self.init_source = str(path)
+        return path
 
     @staticmethod
     def _bad(what, name, known):
@@ -292,7 +308,7 @@ class Trainer:
                     row.update(self.validate())
                 self.history.append(row)
                 if self.live is not None:
-                    self.live.update(row["step"], **{k: v for k, v in row.items() if k.startswith("loss_")})
+                    self.live.update(row["step"], **{k: v for k, v in row.items() if k.startswith("loss_") or k in LIVE_KEYS})
                 bar.update(1)
                 bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss_g", "loss_d", "d_real", "d_fake", "val_psnr") if k in row})
                 if cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0:

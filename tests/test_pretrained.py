@@ -1,0 +1,45 @@
+"""Course checkpoints: shipped with srlib, reproducible with the course's recipes, scored for real."""
+import pytest
+import torch
+
+from srlib.errors import SrlibError
+from srlib.models import COURSE_MODELS, course_model_path, load_course_model, save_generator, build_generator
+from srlib.models.pretrained import shipped_path
+
+
+@pytest.mark.parametrize("name", sorted(COURSE_MODELS))
+def test_every_course_model_is_shipped_and_loads(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))  # no run of one's own
+    model, meta = load_course_model(name)
+    assert meta["source"] == "shipped course checkpoint" and meta["path"] == str(shipped_path(name))
+    assert meta["recipe"] == name and meta["step"] > 0
+    assert not model.training
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
+
+
+def test_own_run_is_preferred_over_the_shipped_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    own = save_generator(build_generator("srresnet-cpu"), tmp_path / "srresnet_x4-cpu" / "generator.pt", "srresnet-cpu", 4)
+    assert course_model_path("srresnet_x4-cpu") == (own, "your own run")
+    assert course_model_path("srresnet_x4-cpu", prefer_own=False)[1] == "shipped course checkpoint"
+
+
+def test_unknown_course_model_lists_the_known_ones():
+    with pytest.raises(SrlibError, match="srresnet_x4-cpu"):
+        course_model_path("srgan_x8")
+
+
+def test_shipped_psnr_models_beat_bicubic_on_set5(datasets, monkeypatch, tmp_path):
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(datasets))
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    from srlib.data import load_benchmark
+    from srlib.evaluate import mean_scores, score_benchmark
+
+    bench = load_benchmark("Set5", 4)
+    bicubic = mean_scores(score_benchmark("bicubic", bench))[0]
+    for name in COURSE_MODELS:
+        model, meta = load_course_model(name)
+        measured = mean_scores(score_benchmark(model, bench))[0]
+        assert measured > bicubic + 2.0, (name, measured)  # bicubic 28.42 dB
+        assert measured == pytest.approx(meta["set5_psnr"], abs=0.01)  # the model card's figure is this one
