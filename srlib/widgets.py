@@ -10,13 +10,14 @@ Two layers:
 * small pure functions on arrays (`as_display`, `enlarge`, `match_size`,
   `common_size`, `wipe`, `crop_box`, `zoom_crop`, `draw_box`, `encode_png`,
   `decode_png`) that unit tests check pixel by pixel;
-* four widget factories that wire them to controls and return an ipywidgets
+* five widget factories that wire them to controls and return an ipywidgets
   container for the notebook to display:
 
   - `before_after(left, right)`: a wiper; the slider moves the split line;
   - `zoom_viewer({"name": img, ...})`: the same region of every image, enlarged;
   - `model_toggle({"name": img, ...}, reference=...)`: flip between images, PSNR shown;
-  - `interpolation_slider(render)`: alpha in [0, 1] -> `render(alpha)`, cached.
+  - `interpolation_slider(render)`: alpha in [0, 1] -> `render(alpha)`, cached;
+  - `grid_explorer({(w1, w2): img, ...}, names)`: one toggle per axis picks a precomputed result.
 
 Images are (H, W, 3) or (H, W) arrays in [0, 1], uint8 arrays, or tensors
 ((1, 3, H, W) or (3, H, W)) in [0, 1]. An LR-sized image shown next to a larger
@@ -27,7 +28,7 @@ from __future__ import annotations
 import html
 import io
 import time
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from PIL import Image as PILImage
@@ -40,7 +41,7 @@ LINE_COLOR = (255, 214, 0)  # a yellow that reads on dark and light images
 
 __all__ = [
     "as_display", "before_after", "common_size", "crop_box", "decode_png", "draw_box", "encode_png", "enlarge",
-    "interpolation_slider", "match_size", "model_toggle", "wipe", "zoom_crop", "zoom_viewer",
+    "grid_explorer", "interpolation_slider", "match_size", "model_toggle", "wipe", "zoom_crop", "zoom_viewer",
 ]
 
 
@@ -383,3 +384,79 @@ def interpolation_slider(render: Callable[[float], object], labels=("PSNR", "GAN
     slider.observe(update, names="value")
     caption = _caption(f"{html.escape(str(labels[0]))} (alpha = 0) ◀ ▶ {html.escape(str(labels[1]))} (alpha = 1)")
     return w.VBox([caption, view, slider, status])
+
+
+def _format_value(v) -> str:
+    """A grid value as a button label: numbers in short form (0.005 -> 0.005, 1e-05 -> 1e-05), the rest as text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:g}"
+    return str(v)
+
+
+def grid_explorer(images: Mapping[object, object], names: Sequence[str], captions: Mapping[object, str] | None = None,
+                  fixed: Mapping[str, object] | None = None, width: int | None = None):
+    """Explore a grid of precomputed results (e.g. short training runs) with one set of toggle buttons per axis.
+
+    images: {(v1, v2, ...): image}, one entry per run, keyed by its settings
+    (plain values for a one-axis grid); names: one label per key position, e.g.
+    ("adversarial weight", "feature matching weight"); captions: {key: text}
+    shown under the image (its metrics); fixed: {label: image} shown beside it
+    for reference (HR, the starting model). All images are shown at one size
+    (smaller ones enlarged with nearest neighbour). A combination that was not
+    run shows a grey panel and says so. Returns a VBox:
+    [ToggleButtons per axis..., HBox of panels (caption + Image each), Label].
+    """
+    w = _widgets()
+    if not images:
+        raise SrlibError("grid_explorer needs at least one result.")
+    names = [str(n) for n in ([names] if isinstance(names, str) else names)]
+    keys = {(k if isinstance(k, tuple) else (k,)): k for k in images}
+    lengths = {len(k) for k in keys}
+    if len(lengths) != 1:
+        raise SrlibError(f"every key must name one value per axis; got keys of lengths {sorted(lengths)}.")
+    if lengths != {len(names)}:
+        raise SrlibError(f"{len(names)} axis name(s) {names} for keys with {lengths.pop()} value(s), e.g. "
+                         f"{next(iter(images))!r}: give one name per value.")
+    captions = dict(captions or {})
+    unknown = [k for k in captions if (k if isinstance(k, tuple) else (k,)) not in keys]
+    if unknown:
+        raise SrlibError(f"captions for settings that have no image: {', '.join(map(repr, unknown))}.")
+    fixed = {str(k): v for k, v in (fixed or {}).items()}
+    shown = _prepare_all({**{f"fixed:{k}": v for k, v in fixed.items()},
+                          **{f"grid:{i}": images[k] for i, k in enumerate(keys.values())}})
+    pngs = {key: encode_png(shown[f"grid:{i}"]) for i, key in enumerate(keys)}
+    blank = encode_png(np.full_like(next(iter(shown.values())), 128))
+
+    axes = []
+    for i, name in enumerate(names):
+        values = list(dict.fromkeys(k[i] for k in keys))
+        try:
+            values.sort()
+        except TypeError:  # values that do not compare (mixed types) keep their order of appearance
+            pass
+        axes.append(w.ToggleButtons(options=[(_format_value(v), v) for v in values], value=next(iter(keys))[i],
+                                    description=name, style={"description_width": "initial"}))
+
+    def caption_of(key) -> str:
+        settings = ", ".join(f"{n} = {_format_value(v)}" for n, v in zip(names, key))
+        if key not in pngs:
+            return f"no run with {settings} in this grid"
+        text = captions.get(keys[key], captions.get(key, ""))
+        return f"{settings}: {text}" if text else settings
+
+    first = next(iter(keys))
+    view = _image_widget(pngs[first], width)
+    title = _caption(html.escape(", ".join(_format_value(v) for v in first)))
+    panels = [w.VBox([_caption(html.escape(k)), _image_widget(encode_png(shown[f"fixed:{k}"]), width)]) for k in fixed]
+    label = w.Label(value=caption_of(first))
+
+    def update(change=None):
+        key = tuple(a.value for a in axes)
+        view.value = pngs.get(key, blank)
+        title.value = f"<b>{html.escape(', '.join(_format_value(v) for v in key))}</b>"
+        label.value = caption_of(key)
+
+    for a in axes:
+        a.observe(update, names="value")
+    wrap = w.Layout(flex_flow="row wrap")
+    return w.VBox([*axes, w.HBox([w.VBox([title, view]), *panels], layout=wrap), label])

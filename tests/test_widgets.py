@@ -9,7 +9,7 @@ import torch
 from srlib.errors import SrlibError
 from srlib.widgets import (
     LINE_COLOR, as_display, before_after, common_size, crop_box, decode_png, draw_box, encode_png, enlarge,
-    interpolation_slider, match_size, model_toggle, wipe, zoom_crop, zoom_viewer,
+    grid_explorer, interpolation_slider, match_size, model_toggle, wipe, zoom_crop, zoom_viewer,
 )
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -244,3 +244,63 @@ def test_interpolation_slider_shows_render_errors():
     box = interpolation_slider(render, steps=3)
     find(box, w.FloatSlider)[0].value = 1.0
     assert "boom" in find(box, w.Label)[0].value
+
+
+def _grid():
+    """A 2 x 3 grid of solid images whose grey level encodes the key: 10 * i + 60 * j."""
+    a_values, b_values = (0.0, 0.005), (0, 0.01, 0.1)
+    return {(a, b): solid(4, 6, (10 * i + 60 * j,) * 3)
+            for i, a in enumerate(a_values) for j, b in enumerate(b_values)}
+
+
+def test_grid_explorer_toggles_pick_the_run_and_its_caption():
+    images = _grid()
+    captions = {k: f"PSNR {20 + k[1]:.2f} dB" for k in images}
+    hr = solid(2, 3, RED)  # smaller: shown enlarged to the grid's size
+    box = grid_explorer(images, ("adv", "fm"), captions=captions, fixed={"HR": hr})
+    adv, fm = find(box, w.ToggleButtons)
+    (label,) = find(box, w.Label)
+    view, hr_view = find(box, w.Image)
+    assert adv.options == (("0", 0.0), ("0.005", 0.005)) and [t for t, _ in fm.options] == ["0", "0.01", "0.1"]
+    assert (adv.value, fm.value) == (0.0, 0)
+    assert (decode_png(view.value) == 0).all()
+    assert np.array_equal(decode_png(hr_view.value), solid(4, 6, RED))
+    assert label.value == "adv = 0, fm = 0: PSNR 20.00 dB"
+    fm.value = 0.1
+    assert (decode_png(view.value) == 120).all() and label.value == "adv = 0, fm = 0.1: PSNR 20.10 dB"
+    adv.value = 0.005
+    assert (decode_png(view.value) == 130).all() and "adv = 0.005, fm = 0.1" in label.value
+    assert "0.005, 0.1" in find(box, w.HTML)[0].value
+    assert np.array_equal(decode_png(hr_view.value), solid(4, 6, RED))  # the fixed panel never changes
+
+
+def test_grid_explorer_missing_run_and_one_axis():
+    images = _grid()
+    del images[(0.005, 0.01)]
+    box = grid_explorer(images, ["adv", "fm"])
+    adv, fm = find(box, w.ToggleButtons)
+    view, label = find(box, w.Image)[0], find(box, w.Label)[0]
+    adv.value, fm.value = 0.005, 0.01
+    assert (decode_png(view.value) == 128).all() and "no run" in label.value
+    fm.value = 0
+    assert (decode_png(view.value) == 10).all() and label.value == "adv = 0.005, fm = 0"
+    line = grid_explorer({1e-3: solid(3, 3, RED), 1e-2: solid(3, 3, BLUE)}, "weight")  # plain keys: one axis
+    (toggle,) = find(line, w.ToggleButtons)
+    assert toggle.options == (("0.001", 1e-3), ("0.01", 1e-2))
+    toggle.value = 1e-2
+    assert (decode_png(find(line, w.Image)[0].value) == BLUE).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(images={}, names=("a",)), "at least one"),
+        (dict(images={(1, 2): solid(2, 2, RED), (1,): solid(2, 2, RED)}, names=("a", "b")), "lengths"),
+        (dict(images={(1, 2): solid(2, 2, RED)}, names=("a",)), "one name per value"),
+        (dict(images={(1, 2): solid(2, 2, RED)}, names=("a", "b"), captions={(3, 4): "x"}), "no image"),
+        (dict(images={(1, 2): solid(2, 8, RED), (1, 3): solid(8, 2, RED)}, names=("a", "b")), "scaled copy"),
+    ],
+)
+def test_grid_explorer_rejects_bad_input(kwargs, message):
+    with pytest.raises(SrlibError, match=message):
+        grid_explorer(**kwargs)
