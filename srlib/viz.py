@@ -61,7 +61,9 @@ def zoom_compare(images, titles, box, size: float = 3.2):
 
 
 # the panels of a GAN run's history: (title, keys or a key prefix, log scale)
-GAN_PANELS = (("generator loss terms", "loss_", True), ("D(x) real, D(G(z)) fake", ("d_real", "d_fake"), False),
+# (a prefix panel leaves out keys that another panel names)
+GAN_PANELS = (("generator loss terms", "loss_", True),
+              ("discriminator: loss, D(x) real, D(G(z)) fake", ("loss_d", "d_real", "d_fake"), False),
               ("validation PSNR (dB)", ("val_psnr",), False))
 
 
@@ -76,12 +78,12 @@ def smooth(values, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def _series(rows, keys) -> dict[str, tuple[list, list]]:
+def _series(rows, keys, exclude=()) -> dict[str, tuple[list, list]]:
     """key -> (steps, values) for the keys (a tuple, or a prefix string) found in the rows."""
     out: dict[str, tuple[list, list]] = {}
     for row in rows:
         for k, v in row.items():
-            if k != "step" and (k.startswith(keys) if isinstance(keys, str) else k in keys):
+            if k != "step" and k not in exclude and (k.startswith(keys) if isinstance(keys, str) else k in keys):
                 steps, values = out.setdefault(k, ([], []))
                 steps.append(row.get("step", len(steps)))
                 values.append(float(v))
@@ -94,7 +96,8 @@ def plot_history(history, panels=GAN_PANELS, title: str = "", window: int = 20, 
     Per-step curves are drawn faint, with a running mean of `window` steps on top.
     Panels with nothing to show are left out.
     """
-    filled = [(t, _series(history, keys), logy) for t, keys, logy in panels]
+    named = {k for _, keys, _ in panels if not isinstance(keys, str) for k in keys}
+    filled = [(t, _series(history, keys, named if isinstance(keys, str) else ()), logy) for t, keys, logy in panels]
     filled = [p for p in filled if p[1]]
     if not filled:
         raise ValueError("nothing to plot: the history has none of the panels' keys.")

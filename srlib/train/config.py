@@ -77,23 +77,26 @@ def recipe_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("srlib.recipes").iterdir() if p.name.endswith(".toml"))
 
 
-def load_recipe(name: str, size: str = "cpu", **overrides) -> TrainConfig:
-    """The TrainConfig of a recipe (by name, or a path to a .toml file) at a size ("cpu" or "paper")."""
-    path = Path(name)
+def load_recipe(recipe: str, size: str = "cpu", **overrides) -> TrainConfig:
+    """The TrainConfig of a recipe (by name, or a path to a .toml file) at a size ("cpu" or "paper").
+
+    Keyword overrides replace the recipe's settings (`name=` too, the run's name).
+    """
+    path = Path(recipe)
     if path.suffix == ".toml" and path.is_file():
         text = path.read_text()
-    elif name in recipe_names():
-        text = (resources.files("srlib.recipes") / f"{name}.toml").read_text()
+    elif recipe in recipe_names():
+        text = (resources.files("srlib.recipes") / f"{recipe}.toml").read_text()
     else:
-        raise SrlibError(f"unknown recipe {name!r}; recipes: {', '.join(recipe_names())} (or a path to a .toml file).")
+        raise SrlibError(f"unknown recipe {recipe!r}; recipes: {', '.join(recipe_names())} (or a path to a .toml file).")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise SrlibError(f"recipe {name} is not valid TOML: {e}") from None
+        raise SrlibError(f"recipe {recipe} is not valid TOML: {e}") from None
     sizes = {k for k, v in data.items() if isinstance(v, dict)}
     if size not in sizes:
-        raise SrlibError(f"recipe {name} has sizes {', '.join(sorted(sizes))}, not {size!r}.")
+        raise SrlibError(f"recipe {recipe} has sizes {', '.join(sorted(sizes))}, not {size!r}.")
     base = {k: v for k, v in data.items() if not isinstance(v, dict)}
     cfg = {**base, **data[size], **{k: v for k, v in overrides.items() if v is not None}}
-    cfg.setdefault("name", f"{Path(name).stem}-{size}")
+    cfg.setdefault("name", f"{Path(recipe).stem}-{size}")
     return TrainConfig.from_dict(cfg)
