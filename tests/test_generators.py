@@ -96,3 +96,4 @@ def test_a_pickle_that_carries_code_is_refused(tmp_path):
     torch.save({"preset": "srresnet-cpu", "scale": 4, "state_dict": {}, "x": Evil()}, tmp_path / "evil.pt")
     with pytest.raises(SrlibError, match="refusing to load"):
         load_generator(tmp_path / "evil.pt")
+
