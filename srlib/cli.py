@@ -79,7 +79,8 @@ def cmd_bench(args) -> None:
     from . import bench
 
     if args.what == "train":
-        bench.print_train(bench.bench_train(steps=args.steps))
+        recipes = args.recipe or ("srresnet_x4", "srgan_x4", "esrgan_x4")
+        bench.print_train(bench.bench_train(recipes, steps=args.steps, seconds=args.seconds, rounds=args.rounds))
     if args.what == "models":
         rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset)
         bench.print_models(rows, args.scale, args.size, args.batch)
@@ -129,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", type=int, default=2)
     s.add_argument("--preset", nargs="*", help="only these presets (default: all)")
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    s.add_argument("--recipe", nargs="*", help="bench train: only these recipes (default: srresnet_x4 srgan_x4 esrgan_x4)")
+    s.add_argument("--rounds", type=int, default=3, help="bench train: interleaved rounds, best kept")
     s.set_defaults(func=cmd_bench)
     return p
 

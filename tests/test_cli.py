@@ -85,5 +85,16 @@ def test_bench_models_prints_each_preset(tmp_path):
     assert float(rows["srresnet-cpu"][2]) > 0 and float(rows["srresnet-cpu"][3]) > 0
 
 
+def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
+    proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
+               env_root=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "conv peak" in proc.stdout and "embedded scikit-image samples" in proc.stdout
+    row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu)")][0]
+    samples, gflops, share = float(row[2]), float(row[3]), float(row[4].rstrip("%"))
+    assert samples > 0 and gflops > 0 and 0 < share < 100
+    assert "seed's loop" in proc.stdout
+
+
 def test_bench_unknown_preset():
     assert_one_clear_error(run("bench", "models", "--preset", "srgan9000"), "unknown generator preset")
