@@ -43,3 +43,21 @@ def test_shipped_psnr_models_beat_bicubic_on_set5(datasets, monkeypatch, tmp_pat
         measured = mean_scores(score_benchmark(model, bench))[0]
         assert measured > bicubic + 2.0, (name, measured)  # bicubic 28.42 dB
         assert measured == pytest.approx(meta["set5_psnr"], abs=0.01)  # the model card's figure is this one
+
+
+def test_export_copies_ones_own_run_with_its_measured_scores(datasets, monkeypatch, tmp_path):
+    import srlib.models.pretrained as pretrained
+    from srlib.data import load_benchmark
+    from srlib.evaluate import mean_scores, score_benchmark
+
+    monkeypatch.setenv("SRLIB_DATA_DIR", str(datasets))
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    monkeypatch.setattr(pretrained, "shipped_path", lambda name: tmp_path / "shipped" / f"{name}.pt")
+    torch.manual_seed(0)
+    model = build_generator("srresnet-tiny")
+    save_generator(model, tmp_path / "srresnet_x4-cpu" / "generator.pt", "srresnet-tiny", 4, step=3)
+    out = pretrained.export_course_model("srresnet_x4-cpu")
+    shipped, meta = load_course_model("srresnet_x4-cpu", prefer_own=False)
+    assert out == tmp_path / "shipped" / "srresnet_x4-cpu.pt" and meta["step"] == 3
+    psnr, ssim = mean_scores(score_benchmark(model.eval(), load_benchmark("Set5", 4)))
+    assert meta["set5_psnr"] == round(psnr, 4) and meta["set5_ssim"] == round(ssim, 4)

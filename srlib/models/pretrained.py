@@ -58,8 +58,9 @@ def export_course_model(name: str, dataset: str = "Set5") -> Path:
 
     own = checkpoint_dir() / name / "generator.pt"
     model, meta = load_generator(own)
-    bench = load_benchmark(dataset, model_scale := load_weights_file(own)["scale"], fallback=False)
-    p, s = mean_scores(score_benchmark(model, bench))
+    header = load_weights_file(own)
+    preset, scale = header["preset"], header["scale"]
+    p, s = mean_scores(score_benchmark(model, load_benchmark(dataset, scale, fallback=False)))
     key = dataset.lower()
     meta = {**meta, f"{key}_psnr": round(p, 4), f"{key}_ssim": round(s, 4)}
-    return save_generator(model, shipped_path(name), load_weights_file(own)["preset"], model_scale, **meta)
+    return save_generator(model, shipped_path(name), preset, scale, **meta)
