@@ -13,6 +13,20 @@ def verdict(ok: bool, success: str, failure: str) -> bool:
     return bool(ok)
 
 
+def scalar_problem(got, why: str, how: str) -> str | None:
+    """What is wrong with a learner's loss that must be a one-number tensor (None: nothing).
+
+    `why` says why it must be a tensor, `how` how to reduce it to one number.
+    """
+    import torch
+
+    if not isinstance(got, torch.Tensor):
+        return f"return a torch tensor ({why}); got {type(got).__name__}."
+    if got.numel() != 1:
+        return f"return one number, {how}; got a tensor of shape {tuple(got.shape)}."
+    return None
+
+
 def call(fn, *args, **kwargs):
     """Run the learner's function; return (value, None) or (None, what went wrong in one line).
 

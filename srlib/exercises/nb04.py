@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models.discriminators import receptive_field
-from . import call as _call, verdict
+from . import call as _call, scalar_problem, verdict
 
 
 
@@ -104,10 +104,9 @@ def check_bce_with_logits(fn) -> bool:
     got, err = _call(fn, z, labels.clone())
     if err:
         return verdict(False, "", err)
-    if not isinstance(got, torch.Tensor):
-        return verdict(False, "", f"return a torch tensor (so that it can be backpropagated); got {type(got).__name__}.")
-    if got.numel() != 1:
-        return verdict(False, "", f"return one number, the mean over all elements; got a tensor of shape {tuple(got.shape)}.")
+    problem = scalar_problem(got, "so that it can be backpropagated", "the mean over all elements")
+    if problem:
+        return verdict(False, "", problem)
     value = got.item()
     if not math.isfinite(value):
         return verdict(False, "", f"your loss is {value} at logits of +-120: sigmoid(z) rounds to exactly 0 or 1 in "

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..losses import seed_d_loss
 from ..models import build_generator
-from . import call as _call, verdict
+from . import call as _call, scalar_problem, verdict
 
 
 # --- Exercise 1: the discriminator's loss, with the fake detached ---------------------------------
@@ -48,10 +48,9 @@ def check_d_step_loss(fn) -> bool:
     got, err = _call(fn, D, hr, sr)
     if err:
         return verdict(False, "", err)
-    if not isinstance(got, torch.Tensor):
-        return verdict(False, "", f"return the loss as a torch tensor (D's optimiser needs its gradient); got {type(got).__name__}.")
-    if got.numel() != 1:
-        return verdict(False, "", f"return one number, a scalar tensor; got shape {tuple(got.shape)}. Average over the batch.")
+    problem = scalar_problem(got, "D's optimiser needs its gradient", "a scalar tensor (average over the batch)")
+    if problem:
+        return verdict(False, "", problem)
     with torch.no_grad():
         real, fake = D(hr), D(sr)
     want = seed_d_loss(real, fake).item()

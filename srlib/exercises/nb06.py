@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import call as _call, verdict
+from . import call as _call, scalar_problem, verdict
 
 # torchvision's VGG19 configuration ("E"): conv widths, "M" = 2x2 max-pool; every conv is followed by a ReLU.
 VGG19_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
@@ -59,10 +59,9 @@ def check_feature_loss(fn) -> bool:
     got, err = _call(fn, phi, sr, hr)
     if err:
         return verdict(False, "", err)
-    if not isinstance(got, torch.Tensor):
-        return verdict(False, "", f"return a torch tensor (so that it can be backpropagated); got {type(got).__name__}.")
-    if got.numel() != 1:
-        return verdict(False, "", f"return one number, the mean over all feature elements; got shape {tuple(got.shape)}.")
+    problem = scalar_problem(got, "so that it can be backpropagated", "the mean over all feature elements")
+    if problem:
+        return verdict(False, "", problem)
     want = reference_feature_loss(phi, sr0, hr0).item()
     value = got.item()
     if not math.isfinite(value) or abs(value - want) > 1e-5 * max(1.0, abs(want)):
@@ -190,10 +189,9 @@ def check_feature_matching(fn) -> bool:
     got, err = _call(fn, fake, real)
     if err:
         return verdict(False, "", err)
-    if not isinstance(got, torch.Tensor):
-        return verdict(False, "", f"return a torch tensor (so that it can be backpropagated); got {type(got).__name__}.")
-    if got.numel() != 1:
-        return verdict(False, "", f"return one number, averaged over the layers; got shape {tuple(got.shape)}.")
+    problem = scalar_problem(got, "so that it can be backpropagated", "averaged over the layers")
+    if problem:
+        return verdict(False, "", problem)
     want = reference_feature_matching(fake0, real0).item()
     value = got.item()
     if not math.isfinite(value) or abs(value - want) > 1e-5 * max(1.0, abs(want)):

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ..losses.adversarial import relativistic_d_loss, relativistic_g_loss
 from ..models.generators import SRResNet
 from ..models.interpolate import interpolate_state
-from . import call as _call, verdict
+from . import call as _call, scalar_problem, verdict
 
 
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
@@ -69,10 +69,9 @@ def check_relativistic_d_loss(fn) -> bool:
         got, err = _call(fn, rr, ff)
         if err:
             return verdict(False, "", err)
-        if not isinstance(got, torch.Tensor):
-            return verdict(False, "", f"return a torch tensor (D is trained through it); got {type(got).__name__}.")
-        if got.numel() != 1:
-            return verdict(False, "", f"return one number, the mean over all logits; got a tensor of shape {tuple(got.shape)}.")
+        problem = scalar_problem(got, "D is trained through it", "the mean over all logits")
+        if problem:
+            return verdict(False, "", problem)
         value, want = got.item(), relativistic_d_loss(r, f).item()
         if not math.isfinite(value):
             return verdict(False, "", f"your loss is {value} when D is very sure and wrong (logits of +-70): sigmoid(z) "
