@@ -108,6 +108,38 @@ def test_d_step_loss_without_d_gradient_is_rejected(capsys):
     assert out.startswith("❌") and "D's parameters got no gradient" in out
 
 
+def _fake_verdict_under_no_grad(D, hr, sr):
+    real = D(hr)
+    with torch.no_grad():
+        fake = D(sr)
+    return seed_d_loss(real, fake)
+
+
+def _real_verdict_under_no_grad(D, hr, sr):
+    with torch.no_grad():
+        real = D(hr)
+    return seed_d_loss(real, D(sr.detach()))
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda D, hr, sr: seed_d_loss(D(hr), D(sr).detach()), "learns nothing from the fakes"),  # issue 9, item 10
+        (_fake_verdict_under_no_grad, "learns nothing from the fakes"),
+        (lambda D, hr, sr: seed_d_loss(D(hr).detach(), D(sr.detach())), "learns nothing from the real images"),
+        (_real_verdict_under_no_grad, "learns nothing from the real images"),
+        (lambda D, hr, sr: seed_d_loss(D(hr), D(sr).detach()) + 0.01 * (seed_d_loss(D(hr), D(sr.detach()))
+                                                                        - seed_d_loss(D(hr), D(sr.detach())).detach()),
+         "not the loss's"),
+    ],
+)
+def test_d_step_loss_with_the_right_value_but_the_wrong_d_gradient_is_rejected(fn, hint, capsys):
+    """The right value is not enough: D's gradient must be the reference loss's, from real AND fake images."""
+    assert not nb05.check_d_step_loss(fn)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and hint in out
+
+
 @pytest.mark.parametrize(
     "fn, chance, hint",
     [

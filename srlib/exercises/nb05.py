@@ -37,11 +37,41 @@ def _d_step_case(seed: int = 0):
     return G, D, lr, hr
 
 
+def _d_grads(D, loss) -> list[torch.Tensor]:
+    return [g if g is not None else torch.zeros_like(p)
+            for p, g in zip(D.parameters(), torch.autograd.grad(loss, list(D.parameters()), allow_unused=True))]
+
+
+def _d_gradient_problem(D, hr, sr) -> str | None:
+    """What is wrong with D's gradient (in D's .grad, from the learner's backward) next to the reference loss's.
+
+    The right value with the wrong gradient is the typical slip of detaching D's
+    verdict instead of the image: seed_d_loss(D(hr), D(sr).detach()), or D(sr)
+    under no_grad. D then never learns from the fakes.
+    """
+    got = [p.grad.detach().clone() for p in D.parameters()]
+    image = sr.detach()
+    want = _d_grads(D, seed_d_loss(D(hr), D(image)))
+    flat = lambda grads: torch.cat([g.flatten() for g in grads])  # noqa: E731
+    close = lambda a, b: (flat(a) - flat(b)).norm() <= 1e-3 * flat(b).norm()  # noqa: E731  (float32 sums in any order)
+    if close(got, want):
+        return None
+    if close(got, _d_grads(D, seed_d_loss(D(hr), D(image).detach()))):
+        return ("the value is right, but D learns nothing from the fakes: its verdict on sr is detached (or computed "
+                "under no_grad), so only the real term trains D. Detach the IMAGE, not D's output: D(sr.detach()).")
+    if close(got, _d_grads(D, seed_d_loss(D(hr).detach(), D(image)))):
+        return ("the value is right, but D learns nothing from the real images: D(hr) must keep its graph "
+                "(no detach, no torch.no_grad()).")
+    return ("the value is right, but D's gradient is not the loss's: D must see hr and sr.detach() with its graph, "
+            "and the loss must be computed from those outputs.")
+
+
 def check_d_step_loss(fn) -> bool:
     """fn(D, hr, sr) -> the D step's loss: BCE of D's logits, real HR labelled 1 and G's output labelled 0.
 
     sr = G(lr) arrives with its graph. The loss must train D only: after
-    loss.backward() every D parameter has a gradient and no G parameter has one.
+    loss.backward() no G parameter has a gradient, and D's gradient is the
+    reference loss's (so D learns from the real AND the fake images).
     """
     G, D, lr, hr = _d_step_case()
     sr = G(lr)
@@ -87,6 +117,9 @@ def check_d_step_loss(fn) -> bool:
                                   "unless it is zeroed before the G step).")
     if any(p.grad is None for p in D.parameters()):
         return verdict(False, "", "some of D's parameters got no gradient: D must see both hr and sr with its graph.")
+    problem = _d_gradient_problem(D, hr, sr)
+    if problem:
+        return verdict(False, "", problem)
     return verdict(True, "seed_d_loss(D(hr), D(sr.detach())): D learns, G is a constant in the D step.", "")
 
 
