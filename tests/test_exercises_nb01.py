@@ -34,6 +34,7 @@ def test_numpy_solutions_pass():
     assert nb01.check_psnr_from_mse(lambda mse, peak=255.0: np.inf if mse == 0 else 20 * np.log10(peak / np.sqrt(mse)))
     assert nb01.check_rgb_to_y(lambda img: 16 + 65.481 * img[..., 0] + 128.553 * img[..., 1] + 24.966 * img[..., 2])
     assert nb01.check_output_size(np.array([86, 85]))
+    assert nb01.check_output_size((86.0, 85.0))
 
 
 def _solutions_from_notebook():
@@ -99,7 +100,11 @@ def test_rgb_to_y_wrong_answers(fn, hint, capsys):
         ((85, 86), "swapped"),
         ((86, 86), "is not it"),
         ("86x85", "tuple"),
-        ((86, 85, 3), "two numbers"),
+        ((86, 85, 3), "two whole numbers"),
+        ((86.5, 85.2), "two whole numbers"),  # int() used to truncate this to (86, 85) and accept it
+        ((86, 85.5), "two whole numbers"),
+        ((86.0, np.float64(85.9)), "two whole numbers"),
+        (86, "two whole numbers"),
     ],
 )
 def test_output_size_wrong_answers(answer, hint, capsys):

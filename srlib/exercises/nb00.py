@@ -1,12 +1,38 @@
 """Checkers for notebook 00 (welcome). Each compares the answer with what srlib computes."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from ..degrade import imresize, resize_matrix
 from . import verdict
 
 _NO_ANSWER = "no answer yet: replace None with your answer and run the cell again."
+
+
+def whole_number(value) -> int | None:
+    """`value` as an int if it is a whole number (16, 16.0, np.int64(16)); None otherwise (16.9, "16", True).
+
+    int() would truncate 16.9 to 16 and accept it: a checker must not.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    if not math.isfinite(value) or value != int(value):
+        return None
+    return int(value)
+
+
+def whole_numbers(answer, count: int) -> tuple[int, ...] | None:
+    """A sequence of `count` whole numbers as a tuple of ints; None if it is anything else."""
+    try:
+        values = tuple(whole_number(v) for v in answer)
+    except TypeError:  # not iterable
+        return None
+    return values if len(values) == count and None not in values else None
 
 
 def lr_pixels_per_hr_pixel(scale: int = 4) -> int:
@@ -22,10 +48,9 @@ def check_lr_pixels_per_hr_pixel(answer, scale: int = 4) -> bool:
     if answer is None:
         return verdict(False, "", _NO_ANSWER)
     right = lr_pixels_per_hr_pixel(scale)
-    try:
-        given = int(answer)
-    except (TypeError, ValueError):
-        return verdict(False, "", f"expected a whole number, got {answer!r}.")
+    given = whole_number(answer)
+    if given is None:
+        return verdict(False, "", f"expected a whole number (a count of pixels), got {answer!r}.")
     if given == right:
         k = int(round(right**0.5))
         return verdict(True, f"right: {right} = {k} x {k}. The cubic kernel reaches 2 LR pixels each side, along each axis.", "")
@@ -49,10 +74,9 @@ def check_lr_size(answer, width: int = 510, height: int = 340, scale: int = 4) -
     if answer is None:
         return verdict(False, "", _NO_ANSWER)
     right = lr_size(width, height, scale)
-    try:
-        given = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
-        return verdict(False, "", f"expected a pair (width, height), e.g. (100, 80); got {answer!r}.")
+    given = whole_numbers(answer, 2)
+    if given is None:
+        return verdict(False, "", f"expected a pair of whole numbers (width, height), e.g. (100, 80); got {answer!r}.")
     if given == right:
         return verdict(
             True,
@@ -60,8 +84,6 @@ def check_lr_size(answer, width: int = 510, height: int = 340, scale: int = 4) -
             f"{right[0] * scale} columns, not {width}: that is why benchmark HR images are cropped to a multiple of the scale.",
             "",
         )
-    if len(given) != 2:
-        return verdict(False, "", f"expected two numbers (width, height), got {len(given)}.")
     if given == right[::-1]:
         return verdict(False, "", "width and height are swapped: give (width, height).")
     floor = (width // scale, height // scale)

@@ -14,8 +14,7 @@ import numpy as np
 from ..degrade import imresize
 from ..metrics import rgb_to_y
 from . import call as _call, verdict
-
-
+from .nb00 import whole_numbers
 
 
 # --- Exercise 1: PSNR from an MSE ---------------------------------------------------------------
@@ -97,12 +96,9 @@ def check_output_size(answer, in_size=(256, 255), scale=1 / 3) -> bool:
     """answer: (height, width) of imresize(img of in_size (height, width), scale)."""
     h, w = in_size
     want = tuple(imresize(np.zeros((h, w)), scale).shape)
-    try:
-        got = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
-        return verdict(False, "", f"give the size as a tuple (height, width) of integers; got {answer!r}.")
-    if len(got) != 2:
-        return verdict(False, "", f"give two numbers, (height, width); got {answer!r}.")
+    got = whole_numbers(answer, 2)
+    if got is None:
+        return verdict(False, "", f"give the size as a tuple (height, width) of two whole numbers; got {answer!r}.")
     if got == want:
         return verdict(True, f"{h}x{w} (height x width) by {scale:.4g} gives {want[0]}x{want[1]}: MATLAB takes ceil(scale · size).", "")
     if got == (math.floor(h * scale), math.floor(w * scale)):
