@@ -4,6 +4,7 @@ Kept byte for byte, Chinese comments and trailing spaces included, so the notebo
 can show it, `compile()` it (it is valid Python) and try to run it (it is not
 runnable: `ResidualBlock`, `num_epochs`, `n_critic`, `train_loader` and
 `low_res_imgs` are never defined). `srlib.models.blog` rebuilds its networks.
+`SEED_DESCRIPTION` is the paragraph the post puts right after the listing, verbatim.
 """
 
 SEED_LISTING = """import torch
@@ -94,3 +95,5 @@ for epoch in range(num_epochs):
     g_loss.backward()
     g_optimizer.step()
 """
+
+SEED_DESCRIPTION = '这个代码实现了一个基于GAN的超分辨率图像生成模型。其中,生成器网络G使用了残差块进行特征提取和上采样,输入为低分辨率图像,输出为高分辨率图像。判别器网络D则使用卷积和全连接层进行特征提取和二分类,判断输入图像是否为真实高分辨率图像。'

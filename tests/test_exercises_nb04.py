@@ -22,7 +22,18 @@ def my_receptive_field(layers):
 
 
 def bce_with_logits(logits, labels):
+    if logits.shape != labels.shape:
+        raise ValueError("shapes differ")
     return (labels * F.softplus(-logits) + (1 - labels) * F.softplus(logits)).mean()
+
+
+def _logsigmoid_bce(z, y):
+    assert z.shape == y.shape, "shapes differ"  # any refusal will do
+    return -(y * F.logsigmoid(z) + (1 - y) * F.logsigmoid(-z)).mean()
+
+
+def _unchecked_bce(z, y):  # the right formula, but (N, 1) against (N,) broadcasts to (N, N)
+    return (y * F.softplus(-z) + (1 - y) * F.softplus(z)).mean()
 
 
 SHAPES = ((8, 512, 7, 10), (8, 1), (8, 1, 100, 150))
@@ -38,8 +49,8 @@ def test_reference_solutions_pass(capsys):
 
 def test_equivalent_solutions_pass():
     assert nb04.check_receptive_field(lambda layers: float(receptive_field(layers)))
-    assert nb04.check_bce_with_logits(lambda z, y: (F.softplus(z) - y * z).mean())
-    assert nb04.check_bce_with_logits(F.binary_cross_entropy_with_logits)
+    assert nb04.check_bce_with_logits(lambda z, y: (F.softplus(z) - y.view_as(z) * z).mean())  # reshapes: right too
+    assert nb04.check_bce_with_logits(_logsigmoid_bce)
     assert nb04.check_output_shapes(torch.Size(SHAPES[0]), [8, 1], torch.Size(SHAPES[2]))
 
 
@@ -127,6 +138,12 @@ def _clamped_probability_bce(z, y):  # a finite but wrong value at the extremes
         (_clamped_bce, "moderate logits"),
         (_clamped_probability_bce, "moderate logits"),
         (lambda z, y: bce_with_logits(z, 1 - y), "labels swapped"),
+        (F.binary_cross_entropy_with_logits, "F.binary_cross_entropy_with_logits"),
+        (lambda z, y: torch.nn.BCEWithLogitsLoss()(z, y), "what nn.BCEWithLogitsLoss calls"),
+        (lambda z, y: torch.binary_cross_entropy_with_logits(z, y, None, None, 1), "torch.binary_cross_entropy_with_logits"),
+        (lambda z, y: torch.nn.BCELoss()(torch.sigmoid(z), y), "what nn.BCELoss calls"),
+        (_unchecked_bce, "broadcasts to (4, 4)"),
+        (lambda z, y: (F.softplus(z) - y * z).mean(), "mean over all (N, N) pairs"),
         (lambda z, y: (F.softplus(z) - y * z).sum(), "mean"),
         (lambda z, y: F.softplus(z) - y * z, "one number"),
         (lambda z, y: bce_with_logits(z, y).item(), "torch tensor"),
@@ -155,6 +172,21 @@ class _ValueRightGradientCut(torch.autograd.Function):
         return grad * torch.where(z.abs() > 27, torch.zeros_like(g), g), None
 
 
+def test_bce_forbidden_call_is_found_however_imported(capsys):
+    from torch.nn.functional import binary_cross_entropy_with_logits as renamed
+
+    assert not nb04.check_bce_with_logits(lambda z, y: renamed(z, y) + 0 * F.softplus(z).mean())
+    assert "F.binary_cross_entropy_with_logits" in capsys.readouterr().out
+
+
+def test_bce_shape_trap_is_what_the_library_refuses():
+    """The trap's (4, 1) vs (4,) case: BCEWithLogitsLoss refuses it; the unchecked formula gives the (N, N) mean."""
+    z, y = torch.tensor([[4.0], [-3.0], [3.0], [-4.0]]), torch.tensor([1.0, 0.0, 1.0, 0.0])
+    with pytest.raises(ValueError):
+        torch.nn.BCEWithLogitsLoss()(z, y)
+    assert abs(_unchecked_bce(z, y) - _unchecked_bce(z, y.view_as(z))) > 1
+
+
 def test_bce_dead_gradient_is_rejected(capsys):
     assert not nb04.check_bce_with_logits(_ValueRightGradientCut.apply)
     out = capsys.readouterr().out
@@ -181,3 +213,21 @@ def test_output_shapes_wrong_answers(answer, hint, capsys):
     assert not nb04.check_output_shapes(*answer)
     out = capsys.readouterr().out
     assert out.startswith("❌") and hint in out
+
+
+# --- the seed post's own words, quoted in defect (n) -----------------------------------------
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "000_0f207f0e2684d0d4.txt"
+
+
+def test_seed_description_is_verbatim_and_claims_fully_connected_layers():
+    """Notebook 04 (n) quotes the post's paragraph after the listing: "conv and fully connected layers"."""
+    import hashlib
+
+    from srlib.seed_listing import SEED_DESCRIPTION
+
+    assert hashlib.sha256(SEED_DESCRIPTION.encode("utf-8")).hexdigest() == (
+        "eedd70a0589c531fbc6544b3589930ee8acd4bd2f35fe82a66626c3e056c8628")
+    assert "卷积和全连接层" in SEED_DESCRIPTION
+    if REFERENCE.is_file():
+        assert SEED_DESCRIPTION in REFERENCE.read_text(encoding="utf-8").splitlines()

@@ -11,11 +11,10 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from ..models.discriminators import receptive_field
 from . import call as _call, scalar_problem, verdict
-
-
 
 
 # --- Exercise 1: the receptive field of a conv stack -------------------------------------------
@@ -89,11 +88,52 @@ def _bce_case():
     return logits, labels
 
 
+# the library functions exercise 2 asks the learner to do without (nn.BCEWithLogitsLoss and nn.BCELoss call them)
+FORBIDDEN = {F.binary_cross_entropy_with_logits: "F.binary_cross_entropy_with_logits (what nn.BCEWithLogitsLoss calls)",
+             torch.binary_cross_entropy_with_logits: "torch.binary_cross_entropy_with_logits",
+             F.binary_cross_entropy: "F.binary_cross_entropy (what nn.BCELoss calls)"}
+
+
+class _ForbiddenCalls(TorchFunctionMode):
+    """Records which FORBIDDEN functions run, however they were imported or wrapped."""
+
+    def __init__(self):
+        super().__init__()
+        self.used: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in FORBIDDEN and FORBIDDEN[func] not in self.used:
+            self.used.append(FORBIDDEN[func])
+        return func(*args, **(kwargs or {}))
+
+
+def _shape_trap(fn) -> str | None:
+    """Logits (N, 1) against labels (N,): a refusal or the elementwise loss is right; a broadcast (N, N) mean is not."""
+    logits = torch.tensor([[4.0], [-3.0], [3.0], [-4.0]])  # D right about all four
+    labels = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    want = reference_bce_with_logits(logits, labels.view_as(logits)).item()
+    broadcast = reference_bce_with_logits(logits, labels).item()
+    got, err = _call(fn, logits, labels)
+    if err:
+        return None  # refused, as BCEWithLogitsLoss does
+    if isinstance(got, torch.Tensor) and got.numel() == 1 and abs(got.item() - want) < 1e-5:
+        return None  # matched the elements one to one
+    value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
+    shown = (f"{value:.4f}" if isinstance(value, float) else
+             f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)[:60])
+    hint = " (that is the mean over all (N, N) pairs)" if isinstance(value, float) and abs(value - broadcast) < 1e-5 else ""
+    return (f"with logits of shape (4, 1) and labels of shape (4,) your function returned {shown}{hint}, not the "
+            f"elementwise {want:.4f}: (4, 1) against (4,) broadcasts to (4, 4) and compares every logit with every "
+            "label. Refuse a shape mismatch (raise ValueError, as BCEWithLogitsLoss does).")
+
+
 def check_bce_with_logits(fn) -> bool:
     """fn(logits, labels) -> the mean binary cross-entropy of sigmoid(logits) against labels, as a tensor.
 
     Checked in float32 at logits up to +-120 (where Sigmoid + BCELoss fails), with
-    soft labels too, for the value and for the gradient with respect to the logits.
+    soft labels too, for the value and for the gradient with respect to the logits;
+    the library's BCE functions are refused, and so are (N, 1) logits silently
+    broadcast against (N,) labels.
     """
     logits, labels = _bce_case()
     want = F.binary_cross_entropy_with_logits(logits.double(), labels.double()).item()
@@ -101,7 +141,12 @@ def check_bce_with_logits(fn) -> bool:
     moderate = logits.abs() <= 5
 
     z = logits.clone().requires_grad_(True)
-    got, err = _call(fn, z, labels.clone())
+    spy = _ForbiddenCalls()
+    with spy:
+        got, err = _call(fn, z, labels.clone())
+    if spy.used:
+        return verdict(False, "", f"your function calls {', '.join(spy.used)}: the exercise is to write the loss "
+                                  "yourself, with F.softplus.")
     if err:
         return verdict(False, "", err)
     problem = scalar_problem(got, "so that it can be backpropagated", "the mean over all elements")
@@ -147,6 +192,9 @@ def check_bce_with_logits(fn) -> bool:
             return verdict(False, "", f"the value is right, but the gradient is 0 at logits {where}, where it should be "
                                       "(sigmoid(z) - y)/N: a clamp cuts the gradient. Use softplus, which is exact everywhere.")
         return verdict(False, "", "the value is right, but the gradient is not (sigmoid(z) - y)/N.")
+    trap = _shape_trap(fn)
+    if trap:
+        return verdict(False, "", trap)
     return verdict(True, "softplus(z) - y·z: finite, exact and with the right gradient, even at logits of +-120.", "")
 
 
