@@ -7,6 +7,9 @@ unedited exercise cell) gets a verdict, not a traceback.
 """
 from __future__ import annotations
 
+import builtins
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,11 +20,17 @@ from . import call as _call, verdict
 
 # --- Exercise 1: an EDSR-style residual block with residual scaling ------------------------------
 
-def _reference_block(convs, channels: int, res_scale: float) -> ResidualBlock:
-    """srlib's BN-free block carrying the learner's two convolutions' weights."""
+def _reference_block(convs, channels: int, res_scale: float, padding_mode: str | None = None) -> ResidualBlock:
+    """srlib's BN-free block carrying the learner's two convolutions' weights and padding mode.
+
+    The exercise asks for size-keeping convolutions, not for zero padding: reflect,
+    replicate or circular padding gives a correct block too (it only changes the border).
+    padding_mode=None takes each learner convolution's own mode.
+    """
     ref = ResidualBlock(channels, bn=False, act="relu", res_scale=res_scale)
     with torch.no_grad():
         for mine, theirs in zip((ref.body[0], ref.body[2]), convs):
+            mine.padding_mode = padding_mode or theirs.padding_mode
             mine.weight.copy_(theirs.weight)
             if theirs.bias is None:
                 mine.bias.zero_()
@@ -58,10 +67,15 @@ def check_scaled_residual_block(cls, channels: int = 8) -> bool:
                 shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
                 return verdict(False, "", f"the output must have the input's shape {tuple(x.shape)} (padding=1 keeps "
                                           f"the size); got {shape}.")
-            for order in (convs, convs[::-1]):  # accept the convs defined in either order
-                if torch.allclose(got, _reference_block(order, channels, res_scale)(x), atol=1e-5):
+            # accept the convs defined in either order, padded as declared or with zeros (a forward through F.conv2d)
+            for order, mode in ((o, m) for o in (convs, convs[::-1]) for m in (None, "zeros")):
+                if torch.allclose(got, _reference_block(order, channels, res_scale, mode)(x), atol=1e-5):
                     break
             else:
+                if any(tuple(c.padding) == (0, 0) for c in convs):
+                    return verdict(False, "", "pad inside the convolutions (padding=1, with any padding_mode), "
+                                              "not around them: the output differs from "
+                                              "x + res_scale * conv2(relu(conv1(x))).")
                 c1, c2 = convs
                 body = c2(F.relu(c1(x)))
                 wrong = [
@@ -135,13 +149,66 @@ def _unshuffle_variants(x: torch.Tensor, r: int) -> list[tuple[torch.Tensor, str
     ]
 
 
+_SHUFFLES = ("pixel_shuffle", "pixel_unshuffle")
+
+
+def _builtin_shuffles_named(fn) -> list[str]:
+    """Names in fn's code (and nested functions) bound to PyTorch's own (un)shuffle, e.g. an imported alias."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    banned = [getattr(torch, n) for n in _SHUFFLES] + [nn.PixelShuffle, nn.PixelUnshuffle]
+    scope = dict(vars(builtins)) | dict(getattr(fn, "__globals__", {}))
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        with contextlib.suppress(ValueError):
+            scope[name] = cell.cell_contents
+    found, codes = [], [code]
+    while codes:
+        c = codes.pop()
+        codes += [k for k in c.co_consts if hasattr(k, "co_names")]
+        for name in c.co_names + c.co_freevars:
+            obj = scope.get(name)
+            if any(obj is b for b in banned) or isinstance(obj, (nn.PixelShuffle, nn.PixelUnshuffle)):
+                found.append(name)
+    return found
+
+
+@contextlib.contextmanager
+def _watch_shuffles(used: list[str]):
+    """Record calls of torch/F.pixel_(un)shuffle (nn.PixelUnshuffle's forward calls F's) while inside."""
+    saved = [(mod, name, getattr(mod, name)) for mod in (torch, F) for name in _SHUFFLES]
+    for mod, name, orig in saved:
+        def spy(*args, _orig=orig, _name=name, **kwargs):
+            used.append(_name)
+            return _orig(*args, **kwargs)
+        setattr(mod, name, spy)
+    try:
+        yield
+    finally:
+        for mod, name, orig in saved:
+            setattr(mod, name, orig)
+
+
 def check_pixel_unshuffle(fn) -> bool:
-    """fn(x, r): (N, C, H·r, W·r) -> (N, C·r², H, W), the inverse of PixelShuffle, equal to nn.PixelUnshuffle(r)."""
+    """fn(x, r): (N, C, H·r, W·r) -> (N, C·r², H, W), the inverse of PixelShuffle, equal to nn.PixelUnshuffle(r).
+
+    The exercise is to write the rearrangement with reshape and permute, so an answer
+    that calls PyTorch's pixel_unshuffle / pixel_shuffle (directly, through
+    nn.PixelUnshuffle, or under another name) is refused even though its values are right.
+    """
     torch.manual_seed(0)
+    named = _builtin_shuffles_named(fn)
     for shape, r in (((2, 3, 8, 12), 2), ((1, 2, 9, 6), 3), ((1, 1, 8, 4), 4)):
         x = torch.randn(shape)
         want = F.pixel_unshuffle(x, r)
-        got, err = _call(fn, x.clone(), r)
+        used: list[str] = []
+        with _watch_shuffles(used):
+            got, err = _call(fn, x.clone(), r)
+        if used or named:
+            which = ", ".join(dict.fromkeys(used + named))
+            return verdict(False, "", f"your function uses PyTorch's own {which}; the exercise is to write the "
+                                      "rearrangement with reshape and permute only (section 2 shows the steps "
+                                      "for PixelShuffle).")
         if err:
             return verdict(False, "", err)
         if not isinstance(got, torch.Tensor):
