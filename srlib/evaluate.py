@@ -60,8 +60,11 @@ def score_benchmark(method, bench, progress: bool = False, texture: bool = False
     scores = []
     for pair in tqdm(bench.pairs, desc=f"{bench.name} x{bench.scale}", disable=not progress, leave=False):
         sr = method(pair.lr, bench.scale)
-        hf = hf_power_ratio_db(sr, pair.hr, bench.scale, crop) if texture else float("nan")
-        scores.append(Score(pair.name, psnr(sr, pair.hr, crop, **conventions), ssim(sr, pair.hr, crop, **conventions), hf))
+        try:  # psnr/ssim check the output (as_hwc); say which image it was
+            hf = hf_power_ratio_db(sr, pair.hr, bench.scale, crop) if texture else float("nan")
+            scores.append(Score(pair.name, psnr(sr, pair.hr, crop, **conventions), ssim(sr, pair.hr, crop, **conventions), hf))
+        except SrlibError as e:
+            raise SrlibError(f"{bench.name} x{bench.scale}, {pair.name}: {e}") from None
     return scores
 
 

@@ -1,11 +1,20 @@
-"""PSNR and SSIM with the super-resolution literature's conventions (as in BasicSR).
+"""PSNR and SSIM with the super-resolution literature's conventions.
 
 The published tables measure on the luma (Y) channel of MATLAB's `rgb2ycbcr`,
-after cropping `scale` pixels from every border, on 8-bit images; MATLAB rounds Y
-to integers for uint8 input. Each convention is a switch, so that notebook 01 can
-show what each one is worth in dB.
+after cropping `scale` pixels from every border, on 8-bit images. MATLAB's
+`rgb2ycbcr` on uint8 input returns uint8 Y, i.e. Y rounded to integers
+(`round_y=True`, the default: it reproduces the tables, e.g. Set5 x4 bicubic
+28.42 dB). BasicSR's `to_y_channel` computes Y in floating point and does not
+round it: `round_y=False` matches BasicSR (about +0.01 dB). Both round the SR
+image itself to 8 bits first (`quantize=True`). Each convention is a switch, so
+that notebook 01 can show what each one is worth in dB.
+
+Every image entering a metric passes through `as_hwc`, the one place where
+images are checked: see its docstring for what is accepted.
 """
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 import torch
@@ -13,25 +22,87 @@ from scipy.ndimage import correlate1d
 
 from .errors import SrlibError
 
+RANGE_MARGIN = 0.5
+"""How far outside [0, 1] a float image may reach and still count as a [0, 1] image.
 
-def as_hwc(img) -> np.ndarray:
-    """Array or tensor ((1, C, H, W), (C, H, W), (H, W, C) or (H, W)) -> float64 (H, W, C) array."""
+An upscaler's float output overshoots [0, 1] at sharp edges (MATLAB bicubic
+reaches -0.135 and 1.095 on Set14 x4; an untrained or GAN generator more);
+the literature clips such values when it saves 8-bit images, and so do
+`quantize=True` and `save_image`. Data in 0..255 exceed 1.5 as soon as one pixel
+is brighter than 1.5 grey levels, and data in -1..1 go below -0.5 as soon as one
+pixel is darker than 25 % grey: both are refused, not mis-scored.
+"""
+
+_INT_PEAKS = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+def _range_hint(lo: float, hi: float) -> str:
+    if hi > 1 + RANGE_MARGIN and lo >= -RANGE_MARGIN and hi <= 255.5:
+        return " It looks like 0..255 data: divide by 255 (or pass a uint8 array)."
+    if lo < -RANGE_MARGIN and lo >= -1.5 and hi <= 1 + RANGE_MARGIN:
+        return " It looks like -1..1 data: use (x + 1) / 2."
+    return ""
+
+
+def as_hwc(img, name: str = "image") -> np.ndarray:
+    """Any course image -> float64 (H, W, C) array in [0, 1] (C = 1 or 3), checked.
+
+    Accepts arrays or tensors shaped (1, C, H, W), (C, H, W) (tensors), (H, W, C)
+    or (H, W) (arrays). uint8 is scaled by 1/255 and uint16 by 1/65535; floats must
+    lie in [0, 1] up to `RANGE_MARGIN` (overshoot is kept, not clipped). NaN, inf,
+    other integer types and empty images are refused with a `SrlibError` naming `name`.
+    """
     if isinstance(img, torch.Tensor):
-        t = img.detach().cpu().double()
+        t = img.detach().cpu()
         if t.dim() == 4:
             if t.shape[0] != 1:
-                raise SrlibError(f"metrics take one image at a time; got a batch of {t.shape[0]}.")
+                raise SrlibError(f"expected one image, got a batch of {t.shape[0]}: pass one at a time (img[i]).")
             t = t[0]
         if t.dim() == 3:
             t = t.permute(1, 2, 0)
-        a = t.numpy()
+        a = t.double().numpy() if t.is_floating_point() else t.numpy()
     else:
-        a = np.asarray(img, dtype=np.float64)
+        a = np.asarray(img)
+    if a.dtype in _INT_PEAKS:
+        a = a.astype(np.float64) / _INT_PEAKS[a.dtype]
+    elif a.dtype.kind == "f":
+        a = a.astype(np.float64)
+    else:
+        raise SrlibError(
+            f"the {name} has dtype {a.dtype}; course images are floats in [0, 1], uint8 (0..255) or uint16 "
+            "(0..65535). Convert it, e.g. img.astype(np.uint8) for 0..255 integers."
+        )
     if a.ndim == 2:
         a = a[..., None]
     if a.ndim != 3 or a.shape[2] not in (1, 3):
         raise SrlibError(f"expected an RGB or grayscale image, got shape {a.shape}.")
+    if a.size == 0:
+        raise SrlibError(f"the {name} is empty (shape {a.shape}).")
+    finite = np.isfinite(a)
+    if not finite.all():
+        bad = int((~finite).sum())
+        raise SrlibError(
+            f"the {name} holds {bad} NaN or infinite value(s) of {a.size}: a model that diverged, or a division "
+            "by zero upstream. Fix the source (e.g. a lower learning rate), do not score it."
+        )
+    lo, hi = float(a.min()), float(a.max())
+    if lo < -RANGE_MARGIN or hi > 1 + RANGE_MARGIN:
+        raise SrlibError(
+            f"the {name} holds values from {lo:.4g} to {hi:.4g}, but float images are in [0, 1] "
+            f"(up to {RANGE_MARGIN} outside is allowed as an upscaler's overshoot).{_range_hint(lo, hi)}"
+        )
     return a
+
+
+def check_crop(crop) -> int:
+    """The border crop as an int >= 0 (SrlibError otherwise)."""
+    try:
+        c = operator.index(crop)
+    except TypeError:
+        raise SrlibError(f"crop must be a whole number of pixels, got {crop!r}.") from None
+    if isinstance(crop, bool) or c < 0:
+        raise SrlibError(f"crop must be a whole number of pixels >= 0 (the literature uses the scale), got {crop!r}.")
+    return c
 
 
 def rgb_to_y(img: np.ndarray, round_y: bool = True) -> np.ndarray:
@@ -43,7 +114,8 @@ def rgb_to_y(img: np.ndarray, round_y: bool = True) -> np.ndarray:
 
 
 def _prepare(sr, hr, crop: int, y_channel: bool, round_y: bool, quantize: bool) -> tuple[np.ndarray, np.ndarray]:
-    a, b = as_hwc(sr), as_hwc(hr)
+    crop = check_crop(crop)
+    a, b = as_hwc(sr, "SR image"), as_hwc(hr, "HR image")
     if a.shape[:2] != b.shape[:2]:
         raise SrlibError(f"SR is {a.shape[1]}x{a.shape[0]} but HR is {b.shape[1]}x{b.shape[0]}: crop HR to a multiple of the scale.")
     if quantize:  # the literature measures saved 8-bit images
@@ -62,10 +134,11 @@ def _prepare(sr, hr, crop: int, y_channel: bool, round_y: bool, quantize: bool) 
 
 
 def psnr(sr, hr, crop: int = 0, y_channel: bool = True, round_y: bool = True, quantize: bool = True) -> float:
-    """Peak signal-to-noise ratio in dB (peak 255). Images in [0, 1].
+    """Peak signal-to-noise ratio in dB (peak 255). Images as `as_hwc` takes them (floats in [0, 1], uint8, uint16).
 
     crop: pixels removed from each border (the literature uses the scale).
-    y_channel: measure on MATLAB Y (else on RGB). round_y: round Y to integers.
+    y_channel: measure on MATLAB Y (else on RGB). round_y: round Y to integers
+    (MATLAB's uint8 behaviour; False is BasicSR's float Y).
     quantize: round both images to 8 bits first, as a saved PNG would be.
     """
     a, b = _prepare(sr, hr, crop, y_channel, round_y, quantize)

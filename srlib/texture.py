@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SrlibError
-from .metrics import as_hwc, rgb_to_y
+from .metrics import as_hwc, check_crop, rgb_to_y
 
 
 def _luma(img, crop: int) -> np.ndarray:
+    crop = check_crop(crop)
     a = np.clip(as_hwc(img), 0, 1)
     y = rgb_to_y(a, round_y=False)
     if crop:
@@ -64,7 +65,7 @@ def hf_power_ratio_db(sr, hr, scale: int, crop: int | None = None) -> float:
     high-frequency energy than real (noise, over-sharpening, GAN artefacts).
     """
     crop = scale if crop is None else crop
-    a, b = as_hwc(sr), as_hwc(hr)
+    a, b = as_hwc(sr, "SR image"), as_hwc(hr, "HR image")
     if a.shape[:2] != b.shape[:2]:
         raise SrlibError(f"SR is {a.shape[1]}x{a.shape[0]} but HR is {b.shape[1]}x{b.shape[0]}.")
     p_sr, p_hr = high_frequency_power(a, scale, crop), high_frequency_power(b, scale, crop)

@@ -51,8 +51,9 @@ __all__ = [
 def as_display(img) -> np.ndarray:
     """Any course image -> (H, W, 3) uint8 array, ready to show.
 
-    Floats (arrays or tensors) are taken to be in [0, 1], clipped and rounded;
-    uint8 arrays pass through; grayscale becomes RGB.
+    Floats (arrays or tensors) must be in [0, 1] (`srlib.metrics.as_hwc` checks
+    them and uint16); they are clipped and rounded. uint8 arrays pass through;
+    grayscale becomes RGB.
     """
     if isinstance(img, np.ndarray) and img.dtype == np.uint8:
         a = img[..., None] if img.ndim == 2 else img

@@ -161,3 +161,16 @@ def test_small_images_are_skipped_with_a_warning():
         PairedPatchDataset(imgs[:1], scale=4, patch_size=32)
     with pytest.raises(SrlibError, match="multiple of the scale"):
         PairedPatchDataset(imgs, scale=4, patch_size=30)
+
+
+def test_save_image_clips_bicubic_overshoot_and_leaves_no_temporary_file(tmp_path):
+    from srlib.data import save_image
+    from srlib.evaluate import bicubic_upscale
+
+    rng = np.random.default_rng(2)
+    sr = bicubic_upscale((rng.random((8, 8, 3)) > 0.5).astype(np.float64), 4)
+    path = save_image(tmp_path / "sub" / "sr.png", sr)
+    assert np.array_equal(np.asarray(Image.open(path)), np.round(np.clip(sr, 0, 1) * 255).astype(np.uint8))
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["sr.png"]
+    gray = save_image(tmp_path / "g.jpg", np.full((8, 8), 0.5))
+    assert Image.open(gray).mode == "L"

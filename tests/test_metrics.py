@@ -77,3 +77,17 @@ def test_clear_errors():
         ssim(np.zeros((12, 12, 3)), np.zeros((12, 12, 3)), crop=2)
     with pytest.raises(SrlibError, match="one image"):
         psnr(torch.zeros(2, 3, 8, 8), torch.zeros(2, 3, 8, 8))
+
+
+def test_bicubic_overshoot_is_accepted_and_clipped_like_an_8_bit_file():
+    """An upscaler's float output a little outside [0, 1] (ringing, within RANGE_MARGIN) is scored as its 8-bit file."""
+    from srlib.evaluate import bicubic_upscale
+    from srlib.metrics import RANGE_MARGIN
+
+    rng = np.random.default_rng(2)
+    hr = (rng.random((32, 32, 3)) > 0.5).astype(np.float64)  # hard edges: bicubic rings beyond [0, 1]
+    sr = bicubic_upscale(hr[::4, ::4], 4)
+    assert sr.min() < -0.01 and sr.max() > 1.01 and -RANGE_MARGIN < sr.min() and sr.max() < 1 + RANGE_MARGIN
+    assert psnr(sr, hr) == pytest.approx(psnr(np.clip(sr, 0, 1), hr))
+    with pytest.raises(SrlibError, match="values from"):
+        psnr(hr + RANGE_MARGIN + 0.01, hr)

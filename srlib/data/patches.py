@@ -13,6 +13,7 @@ import torch
 
 from ..degrade import bicubic_downsample, crop_to_multiple
 from ..errors import SrlibError
+from ..metrics import as_hwc
 
 
 def augment(x: torch.Tensor, flip_h: bool, flip_v: bool, rot90: bool) -> torch.Tensor:
@@ -29,7 +30,7 @@ def augment(x: torch.Tensor, flip_h: bool, flip_v: bool, rot90: bool) -> torch.T
 class PairedPatchDataset(torch.utils.data.Dataset):
     """Random aligned (LR, HR) patches from in-memory images.
 
-    images: HR images, (H, W, 3) float arrays in [0, 1].
+    images: HR images, (H, W, 3) float arrays in [0, 1] (or uint8; checked by `as_hwc`).
     patch_size: HR patch side (a multiple of `scale`); LR patches are patch_size // scale.
     length: patches per epoch. Item i is a deterministic function of (seed, i),
     so runs are reproducible with any DataLoader worker count.
@@ -41,8 +42,10 @@ class PairedPatchDataset(torch.utils.data.Dataset):
         self.scale, self.patch_size, self.length, self.augment, self.seed = scale, patch_size, length, augment, seed
         self.hr, self.lr = [], []
         skipped = 0
-        for img in images:
-            img = np.asarray(img, dtype=np.float32)
+        for i, img in enumerate(images):
+            img = as_hwc(img, f"training image {i}").astype(np.float32)
+            if img.shape[2] == 1:
+                img = np.repeat(img, 3, axis=2)
             if min(img.shape[:2]) < patch_size:
                 skipped += 1
                 continue

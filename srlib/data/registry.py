@@ -10,6 +10,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import SrlibError
 from .root import data_root
 
@@ -51,21 +53,30 @@ def get_spec(name: str) -> DatasetSpec:
     raise SrlibError(f"unknown data set {name!r}.{hint} Known: {', '.join(DATASETS)}.")
 
 
-def _check_scale(spec: DatasetSpec, scale: int) -> None:
+def check_scale(spec: DatasetSpec, scale) -> None:
+    """Refuse a scale the set does not come at (before any fallback, so that no other data is scored instead)."""
     if spec.kind != "benchmark":
         raise SrlibError(f"{spec.name} is a training set of HR images; it has no x{scale} pairs. Use load_training_images.")
-    if scale not in spec.scales:
-        raise SrlibError(f"{spec.name} comes at scales {', '.join(f'x{s}' for s in spec.scales)}, not x{scale}.")
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale not in spec.scales:
+        scales = ", ".join(f"x{s}" for s in spec.scales)
+        raise SrlibError(f"{spec.name} comes at {scales} only, not x{scale}: choose one of those scales.")
 
 
 def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    """The image files in `folder` (sorted); [] when it does not exist, SrlibError when it cannot be read."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    except PermissionError:
+        raise SrlibError(
+            f"cannot read the folder {folder}: permission denied. Give yourself access (chmod -R u+rX on it) "
+            f"or point SRLIB_DATA_DIR at a copy you can read."
+        ) from None
 
 
 def benchmark_pairs(name: str, scale: int, root: Path | None = None) -> list[tuple[Path, Path]]:
     """(HR, LR) file pairs of a benchmark set; raises with what to do when absent."""
     spec = get_spec(name)
-    _check_scale(spec, scale)
+    check_scale(spec, scale)
     base = spec.directory(root) / f"x{scale}"
     hrs = list_images(base / "HR")
     if not hrs:
@@ -97,5 +108,7 @@ def is_available(name: str, scale: int | None = None, root: Path | None = None) 
     spec = get_spec(name)
     if spec.kind == "train":
         return bool(list_images(spec.directory(root)))
-    scales = [scale] if scale else list(spec.scales)
+    if scale is not None:
+        check_scale(spec, scale)
+    scales = [scale] if scale is not None else list(spec.scales)
     return all(list_images(spec.directory(root) / f"x{s}" / "HR") for s in scales)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..degrade import bicubic_downsample, crop_to_multiple
 from .images import load_image
-from .registry import benchmark_pairs, get_spec, is_available, training_files
+from .registry import benchmark_pairs, check_scale, get_spec, is_available, training_files
 from .root import data_root
 from .samples import EVAL_SAMPLES, TRAIN_SAMPLES, load_sample
 
@@ -53,9 +53,11 @@ def load_benchmark(name: str = "Set5", scale: int = 4, fallback: bool = True, ro
 
     When the set is not in the data root and `fallback` is true, the embedded
     samples stand in (LR made by the course's MATLAB-exact bicubic) and
-    `source` says so; with `fallback=False` a missing set is an error.
+    `source` says so; with `fallback=False` a missing set is an error. A scale
+    the set does not come at is always an error, checked before any fallback.
     """
     spec = get_spec(name)
+    check_scale(spec, scale)
     if fallback and not is_available(spec.name, scale, root):
         where = root or data_root()
         src = f"embedded scikit-image samples ({spec.name} x{scale} is not in {where}; `python -m srlib download {spec.name}` gets it)"
