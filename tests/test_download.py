@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import http.server
@@ -193,6 +194,7 @@ def test_url_layout():
 def test_packaged_manifest_matches_the_registry():
     rows = read_manifest()
     assert rows and all(r.conversion in ("copy", "bmp->png") and len(r.source_sha256) == 64 for r in rows)
+    assert all(len(r.content_sha256) == 64 for r in rows if r.conversion != "copy")  # converted files are verified too
     assert len({r.local_path for r in rows}) == len(rows)
     counts = Counter()
     for r in rows:
@@ -208,9 +210,35 @@ def test_packaged_manifest_matches_the_registry():
 def test_packaged_manifest_matches_shared_copy():
     with open(SHARED / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
         shared = [ManifestRow(**row) for row in csv.DictReader(f, delimiter="\t")]
-    assert read_manifest() == shared
-    for row in shared:  # the shared files are what the downloader would produce
+    packaged = read_manifest()
+    assert [dataclasses.replace(r, content_sha256="") for r in packaged] == shared  # the shared file has no pixel hashes
+    for row in packaged:  # the shared files are what the downloader would produce
         path = SHARED / row.local_path
         assert path.is_file(), row.local_path
         if row.conversion == "copy":
-            assert dl._sha256(path) == row.source_sha256, row.local_path
+            assert dl._sha256(path) == row.source_sha256 and not row.content_sha256, row.local_path
+        else:
+            assert dl.pixels_sha256(path) == row.content_sha256, row.local_path
+
+
+def test_a_linked_set_that_needs_repair_is_refused_before_writing_outside(server, tmp_path):
+    """Set5 linked outside the data root with a damaged file: refused (it would write outside), the copy untouched."""
+    row = server.publish("Set5/x2/HR/img_001.png", image_bytes(15))
+    copy = tmp_path / "elsewhere" / "Set5"
+    (copy / "x2" / "HR").mkdir(parents=True)
+    (copy / "x2" / "HR" / "img_001.png").write_bytes(b"damaged")
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "Set5").symlink_to(copy)
+    with pytest.raises(SrlibError, match="outside the data root"):
+        download("Set5", root=root, base_url=server.url, progress=False, manifest=[row])
+    assert (copy / "x2" / "HR" / "img_001.png").read_bytes() == b"damaged"
+
+
+def test_a_verified_converted_file_is_not_fetched_again(server, root, tmp_path):
+    """With a pixel hash in the manifest, an intact converted file is recognised: no request is made."""
+    bmp = image_bytes(16, "BMP")
+    Image.open(io.BytesIO(bmp)).save(tmp_path / "ref.png")
+    row = dataclasses.replace(server.publish("train/T91/t3.png", bmp, "bmp->png"), content_sha256=dl.pixels_sha256(tmp_path / "ref.png"))
+    download("T91", root=root, base_url=server.url, progress=False, manifest=[row])
+    download("T91", root=root, base_url=closed_port_url(), progress=False, manifest=[row])
