@@ -16,15 +16,23 @@ def cmd_info(args) -> None:
 
     root = data_root()
     print(f"data root: {root}  (set SRLIB_DATA_DIR to change it)")
+    problems = []
     for name, spec in DATASETS.items():
-        state = "found" if is_available(name) else "missing"
-        print(f"  {name:<8} {state:<8} {spec.about}")
+        try:
+            state = "found" if is_available(name) else "missing"
+        except SrlibError as e:  # e.g. a folder without read permission: report it, list the others
+            state, problems = "unreadable", problems + [str(e)]
+        print(f"  {name:<8} {state:<10} {spec.about}")
+    for p in problems:
+        print(f"  note: {p}")
 
 
 def cmd_download(args) -> None:
+    from .data import get_spec
     from .data.download import download
 
-    for name in args.names:
+    names = list(dict.fromkeys(get_spec(n).name for n in args.names))  # every name checked before any download
+    for name in names:
         files = download(name, force=args.force)
         print(f"{name}: {len(files)} files ready")
 
