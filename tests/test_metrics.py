@@ -25,7 +25,7 @@ def test_rounding_y_is_what_reproduces_the_table(datasets, monkeypatch):
     monkeypatch.setenv("SRLIB_DATA_DIR", str(datasets))
     rounded = mean_scores(evaluate("bicubic", "Set5", 4, fallback=False, progress=False)[0])
     raw = mean_scores(evaluate("bicubic", "Set5", 4, fallback=False, progress=False, round_y=False)[0])
-    assert 0 < raw[0] - rounded[0] < 0.05 and 0 < raw[1] - rounded[1] < 0.005
+    assert 0.01 < raw[0] - rounded[0] < 0.016 and 0 < raw[1] - rounded[1] < 0.005  # metrics.py: "+0.013 dB" (BasicSR's Y)
 
 
 def test_y_of_black_and_white():

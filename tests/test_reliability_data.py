@@ -471,6 +471,20 @@ def test_a_trickling_server_hits_the_whole_file_deadline(tmp_path, monkeypatch, 
     assert files_under(root) == set()
 
 
+def test_a_server_that_stalls_the_tls_handshake_hits_the_deadline(tmp_path, monkeypatch):
+    """16. an https server that accepts and then sends nothing -> SrlibError after FILE_DEADLINE_S, not after every timeout."""
+    monkeypatch.setattr(dl, "FILE_DEADLINE_S", 1.0, raising=False)
+    row = ManifestRow("Set5/x2/HR/img_001.png", REPO, COMMIT, "data/a.png", sha(b"x"), "copy")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        start = time.monotonic()
+        with pytest.raises(SrlibError, match="did not arrive within 1.0 s"):
+            download("Set5", root=tmp_path / "data", base_url=f"https://127.0.0.1:{silent.getsockname()[1]}",
+                     progress=False, manifest=[row])
+    assert time.monotonic() - start < 4
+
+
 # ------------------------------------------------------------- 17: several names, one unknown
 
 def test_download_with_an_unknown_name_downloads_nothing(capsys, empty_root, monkeypatch):

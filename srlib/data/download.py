@@ -80,26 +80,31 @@ def pixels_sha256(path: Path) -> str:
 
 
 class _DeadlineMixin:
-    """An HTTP(S) connection whose socket is shut down at `deadline` (time.monotonic()), whatever phase it is in."""
+    """An HTTP(S) connection whose socket is shut down at `deadline` (time.monotonic()), whatever phase it is in:
+    TLS handshake, headers or body."""
 
     def __init__(self, *args, deadline: float, **kwargs):
         super().__init__(*args, **kwargs)
-        self.deadline, self.expired, self._timer = deadline, False, None
+        self.deadline, self.expired, self._timer, self._kept = deadline, False, None, None
 
     def connect(self):
-        super().connect()
-        sock = self.sock  # urllib drops self.sock once the response is open; the response keeps using it
-
-        def expire():
-            self.expired = True
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-        self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), expire)
+        remaining = max(0.0, self.deadline - time.monotonic())
+        limit = max(remaining, 0.01)  # (0 would make the socket non-blocking)
+        self.timeout = min(self.timeout, limit) if isinstance(self.timeout, (int, float)) else limit
+        self._timer = threading.Timer(remaining, self._expire)
         self._timer.daemon = True
         self._timer.start()
+        super().connect()
+        self._kept = self.sock  # urllib drops self.sock once the response is open; the response keeps using it
+
+    def _expire(self):
+        self.expired = True
+        for sock in (self.sock, self._kept):  # self.sock: the raw socket during a TLS handshake
+            try:
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def cancel(self):
         if self._timer:
