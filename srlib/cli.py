@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import SrlibError
+from .errors import Interrupted, SrlibError
 
 
 def cmd_info(args) -> None:
@@ -50,20 +50,20 @@ def cmd_train(args) -> None:
     from .models import checkpoint_dir
     from .train import Trainer, load_recipe
 
+    if args.steps is not None and args.steps < 1:
+        raise SrlibError(f"--steps {args.steps}: give the number of training steps, at least 1.")
     if args.resume:
-        if args.recipe:  # both given: the checkpoint must be one of this recipe's
-            from .train import load_checkpoint
-
-            want = load_recipe(args.recipe, args.size)
-            load_checkpoint(args.resume, {"generator": want.generator, "discriminator": want.discriminator,
-                                          "scale": want.scale})
-        trainer = Trainer.resume(args.resume, args.out)
+        trainer = _resume(args)
         cfg = trainer.cfg
-        print(f"resuming {cfg.name} at step {trainer.step} of {cfg.steps} from {args.resume}")
+        print(f"resuming {cfg.name} at step {trainer.step} of {cfg.steps} from {args.resume} on {trainer.device}"
+              + (f" ({trainer.resume_note})" if trainer.resume_note else ""))
     else:
-        cfg = load_recipe(args.recipe, args.size, steps=args.steps, seed=args.seed, device=args.device)
-        out = args.out or checkpoint_dir() / cfg.name
-        trainer = Trainer(cfg, out)
+        cfg = load_recipe(args.recipe, args.size or "cpu", steps=args.steps, seed=args.seed, device=args.device)
+        changed = [f"{k}{v}" for k, v in (("steps", args.steps), ("seed", args.seed)) if v is not None]
+        out = args.out or checkpoint_dir() / "-".join([cfg.name, *changed])  # a changed recipe is not the course model
+        trainer = Trainer(cfg, out, existing="backup" if args.overwrite else "refuse")
+        if trainer.backup_dir:
+            print(f"the earlier run in {out} was moved to {trainer.backup_dir}")
         print(f"training {cfg.name} ({cfg.generator}{' + ' + cfg.discriminator if cfg.discriminator else ''}) "
               f"for {cfg.steps} steps on {trainer.device}; data: {getattr(trainer, 'data_source', 'given')}; output: {out}")
         if trainer.init_source:
@@ -73,7 +73,36 @@ def cmd_train(args) -> None:
     if last:
         print(f"step {last[-1]['step'] + 1}: {cfg.val_dataset} PSNR {last[-1]['val_psnr']:.2f} dB, SSIM {last[-1]['val_ssim']:.4f}")
     if trainer.out_dir:
-        print(f"checkpoint: {trainer.out_dir / 'last.pt'}; generator weights: {trainer.out_dir / 'generator.pt'}")
+        done = (f"generator weights: {trainer.out_dir / 'generator.pt'}" if trainer.finished else
+                f"stopped at step {trainer.step} of {cfg.steps}; go on with --resume")
+        print(f"checkpoint: {trainer.out_dir / 'last.pt'}; {done}")
+
+
+RESUME_KEEPS = ("seed", "size", "overwrite")  # a resume goes on with the run's own settings
+
+
+def _resume(args):
+    """The Trainer of `train --resume`: --device, --steps (stop earlier) and --out may change, nothing else."""
+    from .train import Trainer, load_checkpoint, load_recipe
+
+    refused = [f"--{k}" for k in RESUME_KEEPS if getattr(args, k) not in (None, False)]
+    if refused:
+        raise SrlibError(f"--resume goes on with the run's own settings, so {', '.join(refused)} cannot be given with "
+                         f"it (a resume accepts --device, --steps and --out); for other settings start a new run.")
+    state = load_checkpoint(args.resume)
+    if args.recipe:  # both given: the checkpoint must be one of this recipe's
+        size = str(state["config"].get("name", "")).rpartition("-")[2]  # runs are named RECIPE-SIZE
+        try:
+            want = load_recipe(args.recipe, size)
+        except SrlibError:
+            want = load_recipe(args.recipe, "cpu")
+        load_checkpoint(args.resume, {"generator": want.generator, "discriminator": want.discriminator,
+                                      "scale": want.scale})
+    total, step = state["config"].get("steps"), state.get("step")
+    if args.steps is not None and isinstance(total, int) and isinstance(step, int) and not step < args.steps <= total:
+        raise SrlibError(f"--steps {args.steps} with --resume is where to stop: after the checkpoint's step {step} and "
+                         f"at most the run's {total}; to train longer, start a new run with --steps.")
+    return Trainer.resume(args.resume, args.out, device=args.device, existing="refuse")
 
 
 def cmd_course(args) -> None:
@@ -117,12 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a recipe (srresnet_x4, srgan_x4, esrgan_x4, ...)")
     s.add_argument("recipe", nargs="?", help="recipe name or path to a .toml file")
-    s.add_argument("--size", default="cpu", help="cpu (minutes on a laptop) or paper")
-    s.add_argument("--steps", type=int, help="override the number of steps")
-    s.add_argument("--resume", metavar="PATH", help="continue from a checkpoint (last.pt)")
+    s.add_argument("--size", default=None, help="cpu (minutes on a laptop; the default) or paper")
+    s.add_argument("--steps", type=int, help="override the number of steps (the output folder then says so); "
+                                              "with --resume: stop at this step")
+    s.add_argument("--resume", metavar="PATH", help="continue from a checkpoint (last.pt); accepts --device, --steps, --out")
+    s.add_argument("--overwrite", action="store_true",
+                   help="start again in a folder that holds a run (the old run is moved to a dated backup folder)")
     s.add_argument("--out", metavar="DIR", help="output folder (default: data/checkpoints/RECIPE-SIZE)")
     s.add_argument("--seed", type=int)
-    s.add_argument("--device", default=None, help="auto (default), cpu, cuda, mps")
+    s.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N, mps")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("course", help="execute every notebook (papermill) into build/")
@@ -151,10 +183,13 @@ def main(argv=None) -> int:
         parser.error("train needs a RECIPE or --resume PATH")
     try:
         args.func(args)
+    except Interrupted as e:  # Ctrl-C at a safe point: what was kept and how to go on
+        print(f"interrupted: {e}", file=sys.stderr)
+        return 130
     except SrlibError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: stopped at once; files already saved (a run's last checkpoint) are kept", file=sys.stderr)
         return 130
     return 0

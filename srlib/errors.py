@@ -11,3 +11,7 @@ class SrlibError(Exception):
 
     def _render_traceback_(self):  # IPython calls this instead of printing a traceback
         return [f"\x1b[31mSrlibError\x1b[0m: {self}"]
+
+
+class Interrupted(SrlibError):
+    """Ctrl-C stopped a long job at a safe point; the message says what was kept and how to go on."""

@@ -18,10 +18,16 @@ def test_every_course_model_is_shipped_and_loads(name, tmp_path, monkeypatch):
         assert model(torch.rand(1, 3, 8, 8)).shape == (1, 3, 32, 32)
 
 
-def test_own_run_is_preferred_over_the_shipped_one(tmp_path, monkeypatch):
+def test_own_finished_run_is_preferred_over_the_shipped_one(tmp_path, monkeypatch):
+    from srlib.train import load_recipe
+
     monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
-    own = save_generator(build_generator("srresnet-cpu"), tmp_path / "srresnet_x4-cpu" / "generator.pt", "srresnet-cpu", 4)
+    cfg = load_recipe("srresnet_x4", "cpu", device="cpu")  # the device does not change what the run is
+    own = save_generator(build_generator("srresnet-cpu"), tmp_path / "srresnet_x4-cpu" / "generator.pt", "srresnet-cpu",
+                         4, step=cfg.steps, recipe=cfg.name, steps=cfg.steps, finished=True, config=cfg.to_dict())
     assert course_model_path("srresnet_x4-cpu") == (own, "your own run")
+    _, meta = load_course_model("srresnet_x4-cpu")
+    assert "your own finished run" in meta["why"] and meta["path"] == str(own)
     assert course_model_path("srresnet_x4-cpu", prefer_own=False)[1] == "shipped course checkpoint"
 
 

@@ -2,7 +2,9 @@
 
 They stand in for runs that take longer than a lesson. Each one is reproducible:
 `python -m srlib train RECIPE` writes the same kind of file into the checkpoint
-folder, and a learner's own run there is preferred over the shipped one.
+folder. A learner's own run there is preferred over the shipped one only when it
+is a finished run of the recipe as shipped (its steps, its settings): a quick
+`--steps 2` try or an interrupted run is never picked up by a lesson.
 """
 from __future__ import annotations
 
@@ -12,38 +14,81 @@ from pathlib import Path
 from torch import nn
 
 from ..errors import SrlibError
-from .weights import checkpoint_dir, load_generator
+from .weights import checkpoint_dir, load_generator, load_weights_file
 
 # course model name (= recipe-size) -> what it is
 COURSE_MODELS = {
     "srresnet_x4-cpu": "SRResNet (srresnet-cpu preset), L1 pretraining: `python -m srlib train srresnet_x4`",
     "rrdbnet_x4-cpu": "RRDBNet (rrdbnet-cpu preset), L1 pretraining: `python -m srlib train rrdbnet_x4`",
 }
+# settings that do not change what a run of the recipe is
+RUN_ONLY_SETTINGS = ("name", "device", "amp", "notes")
 
 
 def shipped_path(name: str) -> Path:
     return Path(str(resources.files("srlib.pretrained") / f"{name}.pt"))
 
 
+def own_run_problem(name: str, path: Path) -> str | None:
+    """None if the weights at `path` are a finished run of course model `name`'s recipe; else why not, in words."""
+    from ..train.config import load_recipe
+
+    recipe, _, size = name.rpartition("-")
+    want = load_recipe(recipe, size)
+    try:
+        header = load_weights_file(path)
+    except SrlibError as e:
+        return f"it cannot be read ({e})"
+    meta = header.get("meta") if isinstance(header, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    if header.get("preset") != want.generator or header.get("scale") != want.scale:
+        return f"it holds a {header.get('preset')} x{header.get('scale')} model, not the recipe's {want.generator} x{want.scale}"
+    if meta.get("step") != want.steps:
+        return f"it stopped at step {meta.get('step', '?')} of the recipe's {want.steps} (a partial or --steps run)"
+    config = meta.get("config")
+    if isinstance(config, dict):
+        changed = [k for k, v in want.to_dict().items() if k not in RUN_ONLY_SETTINGS and config.get(k, v) != v]
+        if changed:
+            return f"its settings differ from the recipe's ({', '.join(changed)})"
+    return None
+
+
 def course_model_path(name: str, prefer_own: bool = True) -> tuple[Path, str]:
-    """(path, where) of a course model: the learner's own run if there is one, else the shipped checkpoint."""
+    """(path, where) of a course model: the learner's own finished run if there is one, else the shipped checkpoint."""
+    path, where, _ = choose_course_model(name, prefer_own)
+    return path, where
+
+
+def choose_course_model(name: str, prefer_own: bool = True) -> tuple[Path, str, str]:
+    """(path, where, why) of a course model: `why` says in a sentence why that file was chosen."""
     if name not in COURSE_MODELS:
         raise SrlibError(f"unknown course model {name!r}; known: {', '.join(COURSE_MODELS)}.")
     own = checkpoint_dir() / name / "generator.pt"
-    if prefer_own and own.is_file():
-        return own, "your own run"
+    if not prefer_own:
+        why = "prefer_own=False asks for the shipped course checkpoint"
+    elif not own.is_file():
+        why = f"there is no finished run of your own at {own}"
+    else:
+        problem = own_run_problem(name, own)
+        if problem is None:
+            return own, "your own run", f"your own finished run of the recipe ({own}) is preferred over the shipped one"
+        why = f"your run at {own} is not used: {problem}"
     shipped = shipped_path(name)
     if shipped.is_file():
-        return shipped, "shipped course checkpoint"
-    raise SrlibError(f"the course model {name} is neither in {own.parent} nor shipped with srlib; "
-                     f"make it with {COURSE_MODELS[name].split(': ')[-1]}.")
+        return shipped, "shipped course checkpoint", why
+    raise SrlibError(f"the course model {name} is neither in {own.parent} (as a finished run) nor shipped with srlib "
+                     f"({why}); make it with {COURSE_MODELS[name].split(': ')[-1]}.")
 
 
 def load_course_model(name: str, prefer_own: bool = True) -> tuple[nn.Module, dict]:
-    """The generator of a course model in eval mode, and its metadata (incl. `path` and `source`)."""
-    path, where = course_model_path(name, prefer_own)
+    """The generator of a course model in eval mode, and its metadata.
+
+    The metadata adds `path`, `source` ("your own run" or "shipped course checkpoint")
+    and `why`, a sentence saying why that file was chosen (notebooks print it).
+    """
+    path, where, why = choose_course_model(name, prefer_own)
     model, meta = load_generator(path)
-    return model, {**meta, "path": str(path), "source": where}
+    return model, {**meta, "path": str(path), "source": where, "why": why}
 
 
 def export_course_model(name: str, dataset: str = "Set5") -> Path:
@@ -54,7 +99,7 @@ def export_course_model(name: str, dataset: str = "Set5") -> Path:
     """
     from ..data import load_benchmark
     from ..evaluate import mean_scores, score_benchmark
-    from .weights import load_weights_file, save_generator
+    from .weights import save_generator
 
     own = checkpoint_dir() / name / "generator.pt"
     model, meta = load_generator(own)

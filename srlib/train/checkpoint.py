@@ -33,7 +33,7 @@ def load_checkpoint(path: str | Path, expect: dict | None = None) -> dict:
     expect: settings the checkpoint must match, e.g. {"generator": "srresnet-cpu", "scale": 4}.
     """
     state = load_weights_file(path)
-    if not isinstance(state, dict) or "config" not in state or "generator" not in state:
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict) or "generator" not in state:
         raise SrlibError(f"{path} is not an srlib training checkpoint (use srlib.models.load_generator for weights files).")
     cfg = state["config"]
     for key, want in (expect or {}).items():

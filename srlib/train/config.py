@@ -29,6 +29,7 @@ class TrainConfig:
     perceptual_weight: float = 0.0
     perceptual_layer: str = "conv5_4"
     perceptual_before_activation: bool = True
+    perceptual_criterion: str = "l1"  # SRGAN: "mse" on VGG features; ESRGAN: "l1"
     feature_matching_weight: float = 0.0
     gp_weight: float = 10.0
     n_critic: int = 1
@@ -51,6 +52,9 @@ class TrainConfig:
     amp: str = "auto"  # auto (bf16/fp16 on GPU, off on CPU) | off | bf16 | fp16
     notes: str = field(default="", compare=False)
 
+    def __post_init__(self):
+        _check_settings(self)
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["betas"], d["train_sets"] = list(self.betas), list(self.train_sets)
@@ -63,14 +67,51 @@ class TrainConfig:
         if unknown:
             raise SrlibError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
         d = dict(d)
-        if "betas" in d:
-            d["betas"] = tuple(d["betas"])
-        if "train_sets" in d:
-            d["train_sets"] = tuple(d["train_sets"])
+        for key in ("betas", "train_sets"):
+            if isinstance(d.get(key), list):
+                d[key] = tuple(d[key])
         return cls(**d)
 
     def replace(self, **changes) -> "TrainConfig":
         return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+_KINDS = {  # annotation -> (accepted types, in words)
+    "str": (str, "a string"), "int": (int, "a whole number"), "float": ((int, float), "a number"),
+    "bool": (bool, "true or false"), "str | None": ((str, type(None)), "a string"),
+}
+_POSITIVE = ("scale", "steps", "batch_size", "patch_size", "n_critic")
+_NON_NEGATIVE = ("pixel_weight", "adv_weight", "perceptual_weight", "feature_matching_weight", "gp_weight",
+                 "lr_g", "lr_d", "ema_decay", "grad_clip", "val_every", "checkpoint_every")
+
+
+def _check_settings(cfg: TrainConfig) -> None:
+    """Refuse a setting of the wrong type or range with one line naming it (a recipe typo, a bad --steps)."""
+    from ..losses.perceptual import CRITERIA
+
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.type == "tuple[float, float]":
+            ok, words = (isinstance(value, tuple) and len(value) == 2
+                         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)), "two numbers"
+        elif f.type == "tuple[str, ...]":
+            ok, words = isinstance(value, tuple) and all(isinstance(v, str) for v in value), "a list of data set names"
+        else:
+            types, words = _KINDS[f.type]
+            ok = isinstance(value, types) and not (isinstance(value, bool) and f.type in ("int", "float"))
+        if not ok:
+            raise SrlibError(f"training setting {f.name} = {value!r} should be {words} "
+                             f"(the default is {f.name} = {f.default!r}).")
+    for name in _POSITIVE:
+        if getattr(cfg, name) < 1:
+            raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must be at least 1.")
+    for name in _NON_NEGATIVE:
+        if getattr(cfg, name) < 0:
+            raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must not be negative.")
+    if cfg.ema_decay >= 1:
+        raise SrlibError(f"ema_decay = {cfg.ema_decay} must be below 1 (0 disables the EMA; ESRGAN uses 0.999).")
+    if cfg.perceptual_criterion not in CRITERIA:
+        raise SrlibError(f"unknown perceptual_criterion {cfg.perceptual_criterion!r}; use {', '.join(CRITERIA)}.")
 
 
 def recipe_names() -> list[str]:

@@ -9,6 +9,10 @@ import torch
 from ..errors import SrlibError
 
 
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+VALID_DEVICES = "auto, cpu, cuda (or cuda:N), mps"
+
+
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA, then Apple's MPS, then CPU ("auto"); or the named device, if present."""
     if preference == "auto":
@@ -17,9 +21,19 @@ def pick_device(preference: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(preference)
+    try:
+        dev = torch.device(preference)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in DEVICE_TYPES:
+        raise SrlibError(f"unknown device {preference!r}; use one of {VALID_DEVICES}.")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SrlibError("device 'cuda' was asked for but no CUDA GPU is visible; use device='auto' or 'cpu'.")
+        raise SrlibError(f"device {preference!r} was asked for but no CUDA GPU is visible; use device='auto' or 'cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise SrlibError(f"device {preference!r} was asked for but only {torch.cuda.device_count()} CUDA GPU(s) are "
+                         f"visible (cuda:0 ...); use device='cuda' or 'auto'.")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise SrlibError("device 'mps' was asked for but Apple's MPS is not available here; use device='auto' or 'cpu'.")
     return dev
 
 

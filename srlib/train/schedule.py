@@ -8,6 +8,8 @@ from ..errors import SrlibError
 
 def lr_lambda(kind: str, steps: int):
     """step -> factor: "constant", "cosine" (to 0 at `steps`), or "onecycle" (5% linear warm-up, then cosine)."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise SrlibError(f"a learning-rate schedule needs at least 1 step, not {steps!r}.")
     if kind == "constant":
         return lambda s: 1.0
     if kind == "cosine":

@@ -6,12 +6,23 @@ pixel + perceptual + adversarial losses. Batches are drawn by index from the
 in-memory patch set (no DataLoader), so a run is a pure function of its config
 and seed, and a checkpoint (models, optimisers, schedules, EMA, RNG, batch
 counter, history) resumes it exactly.
+
+What a run leaves in its folder (every file written atomically): last.pt, the
+checkpoint; history.json / history.csv; and generator.pt, the final weights,
+written only once the run has reached its config's `steps`, so a folder's
+generator.pt always belongs to a finished run and matches its last.pt. Ctrl-C
+stops at the end of the current step, saves last.pt and says how to resume.
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import shlex
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,11 +30,12 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data import PairedPatchDataset, load_benchmark, load_training_images
-from ..errors import SrlibError
+from ..errors import Interrupted, SrlibError
 from ..losses import PerceptualLoss, feature_matching_loss, get_adversarial, gradient_penalty
 from ..evaluate import mean_scores, score_benchmark
-from ..models import (COURSE_MODELS, build_discriminator, build_generator, checkpoint_dir, course_model_path,
-                      load_generator, save_generator)
+from ..models import COURSE_MODELS, build_discriminator, build_generator, checkpoint_dir, load_generator, save_generator
+from ..models.pretrained import choose_course_model
+from ..models.weights import atomic_write_text, describe_mismatch, remove_stale_temporaries
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
 from .device import pick_device, seed_everything
@@ -33,6 +45,8 @@ from .schedule import lr_lambda
 
 
 LIVE_KEYS = ("d_real", "d_fake", "val_psnr")  # what a live plot receives besides the loss terms
+RUN_FILES = ("last.pt", "generator.pt", "history.json", "history.csv")  # what a run writes into its folder
+EXISTING = ("replace", "backup", "refuse")
 
 
 class TrainingDiverged(SrlibError):
@@ -43,18 +57,85 @@ def _distributed() -> tuple[int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
+def resume_command(checkpoint: Path) -> str:
+    return f"python -m srlib train --resume {shlex.quote(str(checkpoint))}"
+
+
+def _checkpoint_step(path: Path) -> str:
+    try:
+        return str(load_checkpoint(path)["step"])
+    except (SrlibError, KeyError, TypeError):
+        return "?"
+
+
+def backup_run(out_dir: Path) -> Path:
+    """Move the run files in out_dir into a dated sibling folder, NAME.backup-YYYYmmdd-HHMMSS; returns it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest, n = out_dir.parent / f"{out_dir.name}.backup-{stamp}", 1
+    while dest.exists():
+        dest, n = out_dir.parent / f"{out_dir.name}.backup-{stamp}-{n}", n + 1
+    dest.mkdir(parents=True)
+    for name in RUN_FILES:
+        if (out_dir / name).exists():
+            os.replace(out_dir / name, dest / name)
+    return dest
+
+
+class _StopOnCtrlC:
+    """During fit: the first Ctrl-C asks to stop after the current step (a checkpoint is saved); a second stops at once."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.pressed, self.previous = enabled, False, None
+
+    def __enter__(self):
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not signal.SIG_IGN:
+                self.previous = previous if previous is not None else signal.default_int_handler
+                signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.pressed:
+            signal.signal(signal.SIGINT, self.previous)
+            raise KeyboardInterrupt
+        self.pressed = True
+        tqdm.write("Ctrl-C: stopping after this step to save a checkpoint (Ctrl-C again stops at once, without one)",
+                   file=sys.stderr)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
 class Trainer:
     """Train a generator (and a discriminator, when the config names one).
 
-    out_dir receives last.pt (the checkpoint), history.csv / history.json and
-    generator.pt (final weights). Pass `patches` / `val_set` to reuse data
-    already in memory (notebooks do); otherwise they are loaded from the data root.
+    out_dir receives last.pt (the checkpoint), history.csv / history.json and,
+    when the run finishes, generator.pt (final weights). Pass `patches` / `val_set`
+    to reuse data already in memory (notebooks do); otherwise they are loaded from the data root.
+
+    existing: what happens to an earlier run's files in out_dir. "replace" (the
+    default, for notebooks that re-run their lesson): this run's saves replace
+    them. "backup": they are moved to a dated folder next to out_dir first
+    (`python -m srlib train --overwrite`). "refuse": an SrlibError (the command
+    line's default). `Trainer.resume` continues the run that is there instead.
     """
 
     def __init__(self, cfg: TrainConfig, out_dir: str | Path | None = None, patches: PairedPatchDataset | None = None,
-                 val_set=None, progress: bool = True, live=None, perceptual: PerceptualLoss | None = None):
+                 val_set=None, progress: bool = True, live=None, perceptual: PerceptualLoss | None = None,
+                 existing: str = "replace"):
         self.cfg, self.progress, self.live = cfg, progress, live
         self.out_dir = Path(out_dir) if out_dir else None
+        if existing not in EXISTING + ("resume",):
+            raise SrlibError(f"existing={existing!r}: use one of {', '.join(EXISTING)}.")
+        if existing == "refuse" and self.out_dir is not None and any((self.out_dir / n).exists() for n in RUN_FILES):
+            last = self.out_dir / "last.pt"
+            raise SrlibError(
+                f"{self.out_dir} already holds a run (last.pt at step {_checkpoint_step(last)}): continue it with "
+                f"--resume {shlex.quote(str(last))}, or add --overwrite to start again (the old run is then kept in "
+                f"a dated backup folder), or choose another --out.")
         self.rank, self.world = _distributed()
         if cfg.batch_size % self.world:
             raise SrlibError(f"batch_size {cfg.batch_size} must divide evenly over {self.world} processes.")
@@ -73,9 +154,19 @@ class Trainer:
         self.D = build_discriminator(cfg.discriminator, cfg.patch_size) if cfg.discriminator else None
         self.pixel = PIXEL_LOSSES.get(cfg.pixel_loss) or self._bad("pixel loss", cfg.pixel_loss, PIXEL_LOSSES)
         self.adv = get_adversarial(cfg.adversarial) if self.D is not None else None
+        if self.adv is not None and self.adv.penalty and any(
+                isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in self.D.modules()):
+            raise SrlibError(
+                f"{cfg.adversarial} needs a discriminator without batch norm: its gradient penalty is a per-sample "
+                f"gradient norm, which batch norm couples across the batch. {cfg.discriminator} has BatchNorm layers; "
+                f"use patch-sn-cpu / patch-sn (spectral norm), or another adversarial loss.")
         self.perceptual = perceptual
         if cfg.perceptual_weight > 0 and perceptual is None:
-            self.perceptual = PerceptualLoss(cfg.perceptual_layer, cfg.perceptual_before_activation)
+            self.perceptual = PerceptualLoss(cfg.perceptual_layer, cfg.perceptual_before_activation,
+                                             cfg.perceptual_criterion)
+        if cfg.perceptual_weight > 0 and self.perceptual.criterion != cfg.perceptual_criterion:
+            raise SrlibError(f"the PerceptualLoss passed in uses criterion {self.perceptual.criterion!r}, the config "
+                             f"perceptual_criterion={cfg.perceptual_criterion!r}: make them agree.")
         if self.D is None and (cfg.feature_matching_weight > 0):
             raise SrlibError("feature matching needs a discriminator: set `discriminator` in the config.")
 
@@ -108,12 +199,17 @@ class Trainer:
         self.history: list[dict] = []
         self.patches = patches if patches is not None else self._load_patches()
         self.val_set = val_set if val_set is not None or cfg.val_every <= 0 else load_benchmark(cfg.val_dataset, cfg.scale)
+        self.backup_dir, self.resume_note, self.saved_step = None, "", None
+        if self.out_dir is not None and self.rank == 0:
+            remove_stale_temporaries(self.out_dir, RUN_FILES)  # left by a run that was killed while saving
+            if existing == "backup" and any((self.out_dir / n).exists() for n in RUN_FILES):
+                self.backup_dir = backup_run(self.out_dir)
 
     def _init_path(self, init_from: str) -> Path:
         """A course model name (srresnet_x4-cpu: your own run, else the shipped one) or a weights file."""
         if init_from in COURSE_MODELS:
-            path, where = course_model_path(init_from)
-            self.init_source = f"{init_from} ({where}, {path})"
+            path, where, why = choose_course_model(init_from)
+            self.init_source = f"{init_from} ({where}, {path}; {why})"
             return path
         path = Path(init_from).expanduser()
         path = path if path.is_absolute() else checkpoint_dir() / path
@@ -166,6 +262,14 @@ class Trainer:
         self.scaler.update()
 
     def train_step(self) -> dict:
+        """One iteration; returns its history row (losses, lr, samples/s).
+
+        d_real / d_fake are batch means of D's probabilities on the last critic
+        batch: sigmoid(D(x)) and sigmoid(D(G(z))); for the relativistic loss they
+        are D_Ra's, sigmoid(C(x) - mean C(G(z))) and sigmoid(C(G(z)) - mean C(x)),
+        the probabilities that loss trains. (Hinge and WGAN critics output scores:
+        there the sigmoid is only a gauge.)
+        """
         cfg, row = self.cfg, {"step": self.step}
         t0 = time.perf_counter()
         self.G.train()
@@ -187,8 +291,11 @@ class Trainer:
                         loss_d = loss_d + gradient_penalty(self.D_train, hr, fake, cfg.gp_weight, generator=self.gp_rng)
                 self._check({"discriminator": loss_d})
                 self._step_optimizer(loss_d, self.opt_d, self.D.parameters())
-            row.update(loss_d=loss_d.item(), d_real=torch.sigmoid(d_real.float()).mean().item(),
-                       d_fake=torch.sigmoid(d_fake.float()).mean().item())
+            real, fake_logit = d_real.float().detach(), d_fake.float().detach()
+            if self.adv.name == "relativistic":
+                real, fake_logit = real - fake_logit.mean(), fake_logit - real.mean()
+            row.update(loss_d=loss_d.item(), d_real=torch.sigmoid(real).mean().item(),
+                       d_fake=torch.sigmoid(fake_logit).mean().item())
             for p in self.D.parameters():
                 p.requires_grad_(False)
         else:
@@ -238,7 +345,8 @@ class Trainer:
     def state_dict(self) -> dict:
         state = {"config": self.cfg.to_dict(), "step": self.step, "batches_drawn": self.batches_drawn,
                  "generator": self.G.state_dict(), "opt_g": self.opt_g.state_dict(),
-                 "sched_g": self.sched_g.state_dict(), "rng": rng_state(), "gp_rng": self.gp_rng.get_state(), "history": self.history}
+                 "sched_g": self.sched_g.state_dict(), "rng": rng_state(), "gp_rng": self.gp_rng.get_state(),
+                 "device_type": self.device.type, "history": self.history}
         if self.D is not None:
             state.update(discriminator=self.D.state_dict(), opt_d=self.opt_d.state_dict(),
                          sched_d=self.sched_d.state_dict())
@@ -246,41 +354,94 @@ class Trainer:
             state["ema"] = self.ema.state_dict()
         return state
 
-    def load_state_dict(self, state: dict) -> None:
-        self.G.load_state_dict(state["generator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.sched_g.load_state_dict(state["sched_g"])
-        if self.D is not None:
-            self.D.load_state_dict(state["discriminator"])
-            self.opt_d.load_state_dict(state["opt_d"])
-            self.sched_d.load_state_dict(state["sched_d"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["ema"])
+    def load_state_dict(self, state: dict, source: str = "the checkpoint") -> None:
+        """Take over a saved training state; one that is incomplete or made for other networks is refused in words.
+
+        A state saved on another device type (a GPU run resumed on a CPU) goes on
+        with the penalty's random stream reseeded: the same run, not bit for bit.
+        """
+        cfg, parts = self.cfg, {"generator": self.G, "discriminator": self.D,
+                                "ema": self.ema.shadow if self.ema is not None else None}
+        need = ["generator", "opt_g", "sched_g", "step", "batches_drawn", "history", "rng", "gp_rng"]
+        need += ["discriminator", "opt_d", "sched_d"] if self.D is not None else []
+        need += ["ema"] if self.ema is not None else []
+        missing = [k for k in need if k not in state]
+        if missing:
+            raise SrlibError(f"{source} lacks {', '.join(missing)}: it is not a complete training checkpoint, so the "
+                             f"run cannot go on where it stopped. Start a new run instead (init_from = a generator "
+                             f"weights file starts G from its weights).")
+        for part, module in parts.items():
+            problem = module is not None and describe_mismatch(module, state[part])
+            if problem:
+                preset = cfg.discriminator if part == "discriminator" else cfg.generator
+                raise SrlibError(f"{source} does not fit its config's {part} ({preset} x{cfg.scale}): {problem}. "
+                                 f"The file was edited or made by another version; start a new run.")
+        try:
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.sched_g.load_state_dict(state["sched_g"])
+            if self.D is not None:
+                self.opt_d.load_state_dict(state["opt_d"])
+                self.sched_d.load_state_dict(state["sched_d"])
+            set_rng_state(state["rng"])
+        except (KeyError, ValueError, TypeError, RuntimeError) as e:
+            raise SrlibError(f"{source} holds an optimiser, schedule or random state that does not fit this run "
+                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else e!r}); start a new run.") from None
+        for part, module in parts.items():
+            if module is not None:
+                module.load_state_dict(state[part])
         self.step, self.batches_drawn = state["step"], state["batches_drawn"]
         self.history = list(state["history"])
-        set_rng_state(state["rng"])
-        self.gp_rng.set_state(state["gp_rng"])
+        saved_on = state.get("device_type", self.device.type)
+        try:
+            if saved_on != self.device.type:
+                raise ValueError(saved_on)
+            self.gp_rng.set_state(state["gp_rng"])
+        except (RuntimeError, ValueError, TypeError):
+            self.gp_rng.manual_seed(cfg.seed + self.step)
+            self.resume_note = (f"saved on {saved_on}, continued on {self.device.type}: the same run, but not bit for "
+                                f"bit what it would have been on {saved_on}")
+        self.saved_step = self.step
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached its config's steps."""
+        return self.step >= self.cfg.steps
 
     def save(self) -> Path | None:
-        """Write last.pt and the history (rank 0 only)."""
+        """Write last.pt, the history and, once finished, generator.pt (rank 0 only); all atomically.
+
+        generator.pt always matches last.pt: an unfinished save removes a generator.pt
+        left from before (last.pt holds the generator anyway). A failed write (a full
+        disk) stops training with an SrlibError that says which checkpoint was kept.
+        """
         if self.out_dir is None or self.rank != 0:
             return None
-        path = save_checkpoint(self.state_dict(), self.out_dir / "last.pt")
-        save_generator(self.eval_generator, self.out_dir / "generator.pt", self.cfg.generator, self.cfg.scale,
-                       step=self.step, recipe=self.cfg.name)
-        self.save_history()
-        return path
+        last, gen = self.out_dir / "last.pt", self.out_dir / "generator.pt"
+        try:
+            save_checkpoint(self.state_dict(), last)
+            if self.finished:
+                save_generator(self.eval_generator, gen, self.cfg.generator, self.cfg.scale, step=self.step,
+                               recipe=self.cfg.name, steps=self.cfg.steps, finished=True, config=self.cfg.to_dict())
+            elif gen.exists():
+                gen.unlink()
+            self.save_history()
+        except SrlibError as e:
+            kept = (f" The kept last.pt is step {_checkpoint_step(last)}; go on from it later with "
+                    f"{resume_command(last)}" if last.exists() else "")
+            raise SrlibError(f"training stopped at step {self.step}, its checkpoint not saved: {e}{kept}") from None
+        self.saved_step = self.step
+        return last
 
     def save_history(self) -> None:
         if self.out_dir is None or self.rank != 0:
             return
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        (self.out_dir / "history.json").write_text(json.dumps(self.history))
+        atomic_write_text(json.dumps(self.history), self.out_dir / "history.json")
         keys = list(dict.fromkeys(k for row in self.history for k in row))
-        with open(self.out_dir / "history.csv", "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(self.history)
+        text = io.StringIO(newline="")
+        w = csv.DictWriter(text, fieldnames=keys)
+        w.writeheader()
+        w.writerows(self.history)
+        atomic_write_text(text.getvalue(), self.out_dir / "history.csv")
 
     def load(self, path: str | Path) -> None:
         """Load a checkpoint into this trainer; one made for another network or scale is refused."""
@@ -289,19 +450,57 @@ class Trainer:
                                                     "scale": cfg.scale}))
 
     @classmethod
-    def resume(cls, path: str | Path, out_dir: str | Path | None = None, **kwargs) -> "Trainer":
-        """Rebuild a trainer from its checkpoint; training goes on exactly where it stopped."""
+    def resume(cls, path: str | Path, out_dir: str | Path | None = None, device: str | None = None,
+               existing: str = "replace", **kwargs) -> "Trainer":
+        """Rebuild a trainer from its checkpoint; training goes on exactly where it stopped.
+
+        device: run on this device instead of the saved one (tensors are moved).
+        out_dir: write elsewhere than the checkpoint's folder (`existing` applies there).
+        """
         state = load_checkpoint(path)
-        trainer = cls(TrainConfig.from_dict(state["config"]), out_dir or Path(path).parent, **kwargs)
-        trainer.load_state_dict(state)
+        try:
+            cfg = TrainConfig.from_dict(state["config"])
+        except (SrlibError, TypeError) as e:
+            raise SrlibError(f"{path}: its config is not valid: {e}") from None
+        if device is not None:
+            cfg = cfg.replace(device=device)
+        out = Path(out_dir) if out_dir else Path(path).parent
+        same = out.resolve() == Path(path).parent.resolve()
+        trainer = cls(cfg, out, existing="resume" if same else existing, **kwargs)
+        trainer.load_state_dict(state, source=str(path))
         return trainer
 
+    def _stop_requested(self, pressed: bool) -> bool:
+        """Ctrl-C on any process stops all of them at the same step."""
+        if self.world == 1:
+            return pressed
+        flag = torch.tensor([float(pressed)], device=self.device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return bool(flag.item())
+
+    def _interrupted(self, total: int) -> Interrupted:
+        where = f"stopped by Ctrl-C after step {self.step} of {total}"
+        if self.out_dir is None:
+            return Interrupted(f"{where}; nothing was saved (this Trainer has no out_dir), but it keeps its state: "
+                               f"call fit() again to go on.")
+        last = self.save() or self.out_dir / "last.pt"
+        return Interrupted(f"{where}; checkpoint saved to {last}. Resume with: {resume_command(last)} "
+                           f"(in Python: Trainer.resume({str(last)!r}).fit())")
+
     def fit(self, steps: int | None = None) -> list[dict]:
-        """Train until `steps` (default: the config's) iterations in total; returns the history."""
+        """Train until `steps` (default: the config's) iterations in total; returns the history.
+
+        Ctrl-C stops after the current step, saves a checkpoint and raises
+        `srlib.errors.Interrupted`, whose message gives the resume command.
+        """
         total = steps if steps is not None else self.cfg.steps
+        if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+            raise SrlibError(f"fit(steps={total!r}): steps is the total number of iterations, at least 1.")
         cfg = self.cfg
         bar = tqdm(total=total, initial=self.step, desc=cfg.name, disable=not self.progress or self.rank != 0)
+        ctrl_c = _StopOnCtrlC(enabled=True)
         try:
+            ctrl_c.__enter__()
             while self.step < total:
                 row = self.train_step()
                 if cfg.val_every > 0 and self.step % cfg.val_every == 0 and self.rank == 0:
@@ -313,10 +512,13 @@ class Trainer:
                 bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss_g", "loss_d", "d_real", "d_fake", "val_psnr") if k in row})
                 if cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0:
                     self.save()
+                if self._stop_requested(ctrl_c.pressed):
+                    raise self._interrupted(total)
         except TrainingDiverged:
             self.save_history()
             raise
         finally:
+            ctrl_c.__exit__(None, None, None)
             bar.close()
             if self.live is not None:
                 self.live.close()
