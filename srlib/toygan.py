@@ -243,15 +243,26 @@ def d_on_grid(D: nn.Module, x) -> np.ndarray:
 
 # --- training -------------------------------------------------------------------------------------
 
+def _device(device) -> torch.device:
+    """A torch.device from a name ("auto", "cpu", "cuda", ...), via srlib.train's `pick_device`."""
+    if isinstance(device, torch.device):
+        return device
+    from .train.device import pick_device  # imported late: toygan needs none of the trainer
+    return pick_device(str(device))
+
+
 def fit_discriminator(real, fake, D: nn.Module | None = None, steps: int = 1000, lr: float = 3e-3,
-                      batch: int | None = None, seed: int = 0, loss: str = "minimax") -> tuple[nn.Module, list[float]]:
+                      batch: int | None = None, seed: int = 0, loss: str = "minimax",
+                      device="cpu") -> tuple[nn.Module, list[float]]:
     """Train D on FIXED real and fake samples (tensors (n, 1)) by minimising the D loss `loss` with Adam.
 
     This is the inner maximisation of the game, max_D V(D, G) for a frozen G. With
     the default (BCE, `minimax_d_loss`) D tends to D* = p_data / (p_data + p_g).
-    `batch=None` uses all samples at every step. Returns (D, the loss at every step).
+    `batch=None` uses all samples at every step. Training runs on `device` ("auto":
+    a GPU if there is one); D is returned on the CPU. Returns (D, the loss at every step).
     """
-    D = D if D is not None else make_discriminator(seed=seed)
+    dev = _device(device)
+    D = (D if D is not None else make_discriminator(seed=seed)).to(dev)
     d_loss = get_adversarial(loss).d_loss
     opt = torch.optim.Adam(D.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -263,12 +274,12 @@ def fit_discriminator(real, fake, D: nn.Module | None = None, steps: int = 1000,
         else:
             r = real[torch.randint(len(real), (batch,), generator=g)]
             f = fake[torch.randint(len(fake), (batch,), generator=g)]
-        loss_value = d_loss(D(r), D(f))
+        loss_value = d_loss(D(r.to(dev)), D(f.to(dev)))
         opt.zero_grad(set_to_none=True)
         loss_value.backward()
         opt.step()
         history.append(loss_value.item())
-    return D, history
+    return D.cpu(), history
 
 
 @dataclass
@@ -278,7 +289,9 @@ class ToyGANResult:
     G: nn.Module
     D: nn.Module
     loss: str
-    history: dict[str, list[float]] = field(default_factory=dict)  # step, d_loss, g_loss (every step)
+    # every step: step, d_loss, g_loss, and d_real / d_fake, the mean sigmoid(D) on the last D step's real
+    # and fake batch before its update (D(x) and D(G(z)); a probability only for the BCE losses)
+    history: dict[str, list[float]] = field(default_factory=dict)
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)  # step -> G samples
     jsd_steps: list[int] = field(default_factory=list)
     jsd: list[float] = field(default_factory=list)  # JSD(p_data || KDE of p_g) at jsd_steps
@@ -327,7 +340,7 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
                   lr_g: float = 1e-3, lr_d: float = 1e-3, d_steps: int = 1, noise_dim: int = 1,
                   hidden: int = 64, depth: int = 2, betas: tuple[float, float] = (0.5, 0.999),
                   gp_weight: float = 1.0, lr_end: float = 1.0, seed: int = 0, snapshot_every: int | None = None,
-                  jsd_every: int | None = None, n_eval: int = 4000, progress=None) -> ToyGANResult:
+                  jsd_every: int | None = None, n_eval: int = 4000, progress=None, device="cpu") -> ToyGANResult:
     """Train a 1-D GAN: G maps z ~ N(0, I_noise_dim) to a number, D tells samples of `target` from G's.
 
     `loss` names a pair of srlib.losses (get_adversarial: "nonsaturating", "minimax",
@@ -338,10 +351,14 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
     start value over the run (1.0: constant). Every `snapshot_every` steps, `n_eval` samples of G are kept;
     every `jsd_every` steps, JSD(p_data || KDE of p_g) is recorded.
     `progress(step, result)` is called at each JSD evaluation, if given.
+    The networks train on `device` ("auto": a GPU if there is one; these MLPs are so
+    small that the CPU is usually faster); random numbers are drawn on the CPU, and
+    the result holds G and D on the CPU.
     """
     pair = get_adversarial(loss)
-    G = make_generator(noise_dim, hidden, depth, seed=seed)
-    D = make_discriminator(hidden, depth, seed=seed + 1)
+    dev = _device(device)
+    G = make_generator(noise_dim, hidden, depth, seed=seed).to(dev)
+    D = make_discriminator(hidden, depth, seed=seed + 1).to(dev)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
     decay = lambda i: 1.0 - (1.0 - lr_end) * min(i / max(steps, 1), 1.0)  # noqa: E731
@@ -352,12 +369,12 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
     x_eval = eval_grid(target, 801)
     snapshot_every = snapshot_every or max(steps // 5, 1)
     jsd_every = jsd_every or max(steps // 20, 1)
-    res = ToyGANResult(G, D, pair.name, history={"step": [], "d_loss": [], "g_loss": []})
+    res = ToyGANResult(G, D, pair.name, history={k: [] for k in ("step", "d_loss", "g_loss", "d_real", "d_fake")})
     start = time.perf_counter()
 
     def evaluate(step: int) -> None:
         with torch.no_grad():
-            s = G(z_eval).numpy().ravel()
+            s = G(z_eval.to(dev)).cpu().numpy().ravel()
         if step % snapshot_every == 0 or step == steps:
             res.snapshots[step] = s
         if step % jsd_every == 0 or step == steps:
@@ -369,17 +386,19 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
     evaluate(0)
     for step in range(1, steps + 1):
         for _ in range(d_steps):
-            real = target.sample(batch, gen)
+            real = target.sample(batch, gen).to(dev)
             with torch.no_grad():
-                fake = G(torch.randn(batch, noise_dim, generator=gen))
-            d_loss = pair.d_loss(D(real), D(fake))
+                fake = G(torch.randn(batch, noise_dim, generator=gen).to(dev))
+            real_logits, fake_logits = D(real), D(fake)
+            d_loss = pair.d_loss(real_logits, fake_logits)
             if pair.penalty:
                 d_loss = d_loss + gradient_penalty(D, real, fake, weight=gp_weight, generator=gen)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-        real = target.sample(batch, gen)
-        fake = G(torch.randn(batch, noise_dim, generator=gen))
+        d_real, d_fake = torch.sigmoid(real_logits).mean().item(), torch.sigmoid(fake_logits).mean().item()
+        real = target.sample(batch, gen).to(dev)
+        fake = G(torch.randn(batch, noise_dim, generator=gen).to(dev))
         with torch.no_grad():
             real_logits = D(real)
         g_loss = pair.g_loss(real_logits, D(fake))
@@ -391,7 +410,10 @@ def train_toy_gan(target: Mixture1D, loss: str = "nonsaturating", steps: int = 2
         res.history["step"].append(step)
         res.history["d_loss"].append(d_loss.item())
         res.history["g_loss"].append(g_loss.item())
+        res.history["d_real"].append(d_real)
+        res.history["d_fake"].append(d_fake)
         if step % snapshot_every == 0 or step % jsd_every == 0 or step == steps:
             evaluate(step)
     res.seconds = time.perf_counter() - start
+    res.G, res.D = G.cpu(), D.cpu()
     return res

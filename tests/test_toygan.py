@@ -184,3 +184,40 @@ def test_toy_gan_runs_with_every_srlib_loss(loss):
 def test_unknown_loss_is_a_clear_error():
     with pytest.raises(SrlibError, match="unknown adversarial loss"):
         train_toy_gan(gaussian(0, 1), loss="minmax", steps=1)
+
+
+def test_toy_gan_logs_d_of_real_and_fake_before_each_d_update():
+    """history d_real / d_fake: mean sigmoid(D) on the D step's batches, the D(y) and D(G(z)) notebook 05 monitors."""
+    target = gaussian(3.0, 0.5)
+    r = train_toy_gan(target, steps=150, batch=64, hidden=16, lr_d=3e-3, jsd_every=150, seed=1)
+    d_real, d_fake = np.array(r.history["d_real"]), np.array(r.history["d_fake"])
+    assert len(d_real) == len(d_fake) == 150
+    assert ((d_real > 0) & (d_real < 1) & (d_fake > 0) & (d_fake < 1)).all()
+    # the very first value is the untrained D on the first batches: recompute it independently
+    from srlib.toygan import make_discriminator as md, make_generator as mg
+    G, D = mg(1, 16, 2, seed=1), md(16, 2, seed=2)
+    gen = torch.Generator().manual_seed(3)
+    real = target.sample(64, gen)
+    with torch.no_grad():
+        fake = G(torch.randn(64, 1, generator=gen))
+        assert d_real[0] == pytest.approx(torch.sigmoid(D(real)).mean().item(), abs=1e-7)
+        assert d_fake[0] == pytest.approx(torch.sigmoid(D(fake)).mean().item(), abs=1e-7)
+    # G starts near 0, far from the target at 3: D learns to tell them apart early on
+    assert d_real[10:60].mean() > d_fake[10:60].mean() + 0.05
+
+
+def test_device_argument_gives_the_same_run_and_cpu_networks():
+    kw = dict(steps=10, batch=32, hidden=8, jsd_every=10, seed=0)
+    a = train_toy_gan(gaussian(0, 1), **kw)
+    b = train_toy_gan(gaussian(0, 1), device=torch.device("cpu"), **kw)
+    assert a.history == b.history
+    assert next(a.G.parameters()).device.type == "cpu" and next(a.D.parameters()).device.type == "cpu"
+    real, fake = gaussian(-1, 1).sample(200, seed=0), gaussian(1, 1).sample(200, seed=1)
+    D, _ = fit_discriminator(real, fake, steps=3, device="auto")  # "auto": a GPU if there is one, else the CPU
+    assert next(D.parameters()).device.type == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_missing_gpu_is_a_clear_error():
+    with pytest.raises(SrlibError, match="no CUDA GPU"):
+        train_toy_gan(gaussian(0, 1), steps=1, device="cuda")
