@@ -171,9 +171,9 @@ def test_d_outputs_wrong_answers(fn, chance, hint, capsys):
         ({"A": "lr_too_high"}, "no diagnosis for B, C, D, E"),
         ({**ANSWERS, "C": "broken"}, "not one of the labels"),
         ({**ANSWERS, "A": "d_blind"}, "EQUAL at every step"),
-        ({**ANSWERS, "C": "d_too_strong", "E": "no_pretraining"}, "C is not d_too_strong"),
-        ({**ANSWERS, "B": "d_too_strong"}, "B is not d_too_strong"),
-        ({**ANSWERS, "D": "healthy"}, "D is not healthy"),
+        ({**ANSWERS, "C": "d_too_strong", "E": "no_pretraining"}, "3 of 5 right"),
+        ({**ANSWERS, "B": "d_too_strong"}, "labelled d_too_strong"),
+        ({**ANSWERS, "D": "healthy"}, "labelled healthy"),
         ({**ANSWERS, "E": "no_pretraining"}, "HIGH FROM THE FIRST STEP"),
     ],
 )
@@ -181,6 +181,19 @@ def test_diagnoses_wrong_answers(answers, hint, capsys):
     assert not nb05.check_diagnoses(answers)
     out = capsys.readouterr().out
     assert out.startswith("❌") and hint in out
+
+
+@pytest.mark.parametrize("label", nb05.LABELS)
+def test_diagnoses_verdict_does_not_name_the_wrong_history(label, capsys):
+    """Issue 9, item 18: the verdict must not reveal the answer key one label at a time.
+
+    One wrong label gives the same verdict whichever history carries it.
+    """
+    verdicts = set()
+    for key in sorted(k for k, v in ANSWERS.items() if v != label):
+        assert not nb05.check_diagnoses({**ANSWERS, key: label})
+        verdicts.add(capsys.readouterr().out)
+    assert len(verdicts) == 1 and "4 of 5 right" in verdicts.pop()
 
 
 def test_mystery_histories_are_well_formed():

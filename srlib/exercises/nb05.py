@@ -266,10 +266,14 @@ def check_diagnoses(answers) -> bool:
         return verdict(False, "", f"no diagnosis for {', '.join(missing)}: label each of A-E.")
     given = {str(k).upper(): v for k, v in answers.items()}
     for key in sorted(_KEY):
-        label = _label(given[key])
-        if label is None:
+        if _label(given[key]) is None:
             return verdict(False, "", f"{key}: {given[key]!r} is not one of the labels {', '.join(LABELS)}.")
-        if label != _KEY[key]:
-            return verdict(False, "", f"{key} is not {label}: look again. {_LOOK[label]} Does {key} show that?")
+    # say how many are wrong and what the misused labels look like, never which history is wrong: the verdict
+    # must not hand out the answer key one label at a time
+    wrong = [key for key in sorted(_KEY) if _label(given[key]) != _KEY[key]]
+    if wrong:
+        misused = sorted({_label(given[key]) for key in wrong})
+        return verdict(False, "", f"{len(_KEY) - len(wrong)} of {len(_KEY)} right. Look again at every history you "
+                                  "labelled " + " or ".join(misused) + ". " + " ".join(f"{m}: {_LOOK[m]}" for m in misused))
     return verdict(True, "A: lr too high, B: healthy, C: no pretraining, D: blind D, E: D too strong. Read D(x) and "
                          "D(G(z)) together, then the pixel term (its first step and its jumps) and val PSNR.", "")
