@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", default=None, help="cpu (minutes on a laptop; the default) or paper")
     s.add_argument("--steps", type=int, help="override the number of steps (the output folder then says so); "
                                               "with --resume: stop at this step")
-    s.add_argument("--resume", metavar="PATH", help="continue from a checkpoint (last.pt); accepts --device, --steps, --out")
+    s.add_argument("--resume", metavar="PATH",
+                   help="continue from a checkpoint (last.pt); accepts --device, --steps, --out")
     s.add_argument("--overwrite", action="store_true",
                    help="start again in a folder that holds a run (the old run is moved to a dated backup folder)")
     s.add_argument("--out", metavar="DIR", help="output folder (default: data/checkpoints/RECIPE-SIZE)")

@@ -256,7 +256,8 @@ def test_resume_with_seed_or_size_is_refused_and_says_what_a_resume_accepts(reci
     one_error_line(capsys, main(["train", "--resume", last, "--size", "paper"]), "--size")
 
 
-def test_resuming_a_checkpoint_whose_config_names_another_preset_names_the_key_and_shapes(recipe, patches, tmp_path, capsys):
+def test_resuming_a_checkpoint_whose_config_names_another_preset_names_the_key_and_shapes(recipe, patches, tmp_path,
+                                                                                          capsys):
     fitted(patches, tmp_path, steps=3)
     state = load_checkpoint(tmp_path / "last.pt")
     state["config"]["generator"] = "srresnet-cpu"

@@ -42,7 +42,8 @@ def own_run_problem(name: str, path: Path) -> str | None:
     meta = header.get("meta") if isinstance(header, dict) else None
     meta = meta if isinstance(meta, dict) else {}
     if header.get("preset") != want.generator or header.get("scale") != want.scale:
-        return f"it holds a {header.get('preset')} x{header.get('scale')} model, not the recipe's {want.generator} x{want.scale}"
+        return (f"it holds a {header.get('preset')} x{header.get('scale')} model, "
+                f"not the recipe's {want.generator} x{want.scale}")
     if meta.get("step") != want.steps:
         return f"it stopped at step {meta.get('step', '?')} of the recipe's {want.steps} (a partial or --steps run)"
     config = meta.get("config")

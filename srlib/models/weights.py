@@ -122,7 +122,7 @@ def load_weights_file(path: str | Path) -> dict:
     if not path.is_file():
         raise SrlibError(f"no weights at {path}. Train the model first (its notebook saves it there) or fix the path.")
     if not zipfile.is_zipfile(path):
-        raise _damaged(path, "no zip directory at its end, as every torch.save file has")
+        raise _damaged(path, "no zip directory at its end, which every torch.save file since PyTorch 1.6 has")
     _check_unpacked_size(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

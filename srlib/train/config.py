@@ -53,6 +53,11 @@ class TrainConfig:
     notes: str = field(default="", compare=False)
 
     def __post_init__(self):
+        if isinstance(self.train_sets, str):
+            self.train_sets = (self.train_sets,)
+        for key in ("betas", "train_sets"):
+            if isinstance(getattr(self, key), list):
+                setattr(self, key, tuple(getattr(self, key)))
         _check_settings(self)
 
     def to_dict(self) -> dict:
@@ -66,10 +71,6 @@ class TrainConfig:
         unknown = sorted(set(d) - known)
         if unknown:
             raise SrlibError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
-        d = dict(d)
-        for key in ("betas", "train_sets"):
-            if isinstance(d.get(key), list):
-                d[key] = tuple(d[key])
         return cls(**d)
 
     def replace(self, **changes) -> "TrainConfig":

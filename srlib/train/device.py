@@ -33,7 +33,7 @@ def pick_device(preference: str = "auto") -> torch.device:
         raise SrlibError(f"device {preference!r} was asked for but only {torch.cuda.device_count()} CUDA GPU(s) are "
                          f"visible (cuda:0 ...); use device='cuda' or 'auto'.")
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise SrlibError("device 'mps' was asked for but Apple's MPS is not available here; use device='auto' or 'cpu'.")
+        raise SrlibError("device 'mps' was asked for but Apple's MPS is not available; use device='auto' or 'cpu'.")
     return dev
 
 

@@ -82,13 +82,13 @@ def backup_run(out_dir: Path) -> Path:
 
 
 class _StopOnCtrlC:
-    """During fit: the first Ctrl-C asks to stop after the current step (a checkpoint is saved); a second stops at once."""
+    """In fit: a first Ctrl-C asks to stop after the current step (a checkpoint is saved); a second stops at once."""
 
-    def __init__(self, enabled: bool):
-        self.enabled, self.pressed, self.previous = enabled, False, None
+    def __init__(self):
+        self.pressed, self.previous = False, None
 
     def __enter__(self):
-        if self.enabled and threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGINT)
             if previous is not signal.SIG_IGN:
                 self.previous = previous if previous is not None else signal.default_int_handler
@@ -199,7 +199,7 @@ class Trainer:
         self.history: list[dict] = []
         self.patches = patches if patches is not None else self._load_patches()
         self.val_set = val_set if val_set is not None or cfg.val_every <= 0 else load_benchmark(cfg.val_dataset, cfg.scale)
-        self.backup_dir, self.resume_note, self.saved_step = None, "", None
+        self.backup_dir, self.resume_note = None, ""
         if self.out_dir is not None and self.rank == 0:
             remove_stale_temporaries(self.out_dir, RUN_FILES)  # left by a run that was killed while saving
             if existing == "backup" and any((self.out_dir / n).exists() for n in RUN_FILES):
@@ -384,8 +384,9 @@ class Trainer:
                 self.sched_d.load_state_dict(state["sched_d"])
             set_rng_state(state["rng"])
         except (KeyError, ValueError, TypeError, RuntimeError) as e:
+            why = str(e).splitlines()[0] if str(e) else repr(e)
             raise SrlibError(f"{source} holds an optimiser, schedule or random state that does not fit this run "
-                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else e!r}); start a new run.") from None
+                             f"({type(e).__name__}: {why}); start a new run.") from None
         for part, module in parts.items():
             if module is not None:
                 module.load_state_dict(state[part])
@@ -400,7 +401,6 @@ class Trainer:
             self.gp_rng.manual_seed(cfg.seed + self.step)
             self.resume_note = (f"saved on {saved_on}, continued on {self.device.type}: the same run, but not bit for "
                                 f"bit what it would have been on {saved_on}")
-        self.saved_step = self.step
 
     @property
     def finished(self) -> bool:
@@ -429,7 +429,6 @@ class Trainer:
             kept = (f" The kept last.pt is step {_checkpoint_step(last)}; go on from it later with "
                     f"{resume_command(last)}" if last.exists() else "")
             raise SrlibError(f"training stopped at step {self.step}, its checkpoint not saved: {e}{kept}") from None
-        self.saved_step = self.step
         return last
 
     def save_history(self) -> None:
@@ -498,27 +497,27 @@ class Trainer:
             raise SrlibError(f"fit(steps={total!r}): steps is the total number of iterations, at least 1.")
         cfg = self.cfg
         bar = tqdm(total=total, initial=self.step, desc=cfg.name, disable=not self.progress or self.rank != 0)
-        ctrl_c = _StopOnCtrlC(enabled=True)
         try:
-            ctrl_c.__enter__()
-            while self.step < total:
-                row = self.train_step()
-                if cfg.val_every > 0 and self.step % cfg.val_every == 0 and self.rank == 0:
-                    row.update(self.validate())
-                self.history.append(row)
-                if self.live is not None:
-                    self.live.update(row["step"], **{k: v for k, v in row.items() if k.startswith("loss_") or k in LIVE_KEYS})
-                bar.update(1)
-                bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss_g", "loss_d", "d_real", "d_fake", "val_psnr") if k in row})
-                if cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0:
-                    self.save()
-                if self._stop_requested(ctrl_c.pressed):
-                    raise self._interrupted(total)
+            with _StopOnCtrlC() as ctrl_c:
+                while self.step < total:
+                    row = self.train_step()
+                    if cfg.val_every > 0 and self.step % cfg.val_every == 0 and self.rank == 0:
+                        row.update(self.validate())
+                    self.history.append(row)
+                    if self.live is not None:
+                        self.live.update(row["step"], **{k: v for k, v in row.items()
+                                                         if k.startswith("loss_") or k in LIVE_KEYS})
+                    bar.update(1)
+                    bar.set_postfix({k: f"{row[k]:.4g}" for k in ("loss_g", "loss_d", "d_real", "d_fake", "val_psnr")
+                                     if k in row})
+                    if cfg.checkpoint_every > 0 and self.step % cfg.checkpoint_every == 0:
+                        self.save()
+                    if self._stop_requested(ctrl_c.pressed):
+                        raise self._interrupted(total)
         except TrainingDiverged:
             self.save_history()
             raise
         finally:
-            ctrl_c.__exit__(None, None, None)
             bar.close()
             if self.live is not None:
                 self.live.close()
