@@ -126,6 +126,15 @@ def test_a_partial_run_in_the_course_models_folder_is_not_used_by_lessons_and_me
     assert "shipped course checkpoint" in gan.init_source and "step 2" in gan.init_source
 
 
+def test_a_gan_recipe_whose_init_from_folder_holds_a_two_step_run_refuses_it_and_says_why(patches, tmp_path,
+                                                                                          monkeypatch):
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    save_generator(build_generator("srresnet"), tmp_path / "srresnet_x4-paper" / "generator.pt", "srresnet", 4,
+                   step=2, recipe="srresnet_x4-paper")  # `train srresnet_x4 --size paper --steps 2` into that folder
+    with pytest.raises(SrlibError, match="stopped at step 2 of the recipe's 1000000.*--resume"):
+        Trainer(load_recipe("srgan_x4", "paper", val_every=0), patches=patches, progress=False)
+
+
 def test_a_run_writes_generator_pt_only_when_it_has_finished(patches, tmp_path):
     t = fitted(patches, tmp_path, steps=3)
     assert load_checkpoint(tmp_path / "last.pt")["step"] == 3 and not (tmp_path / "generator.pt").exists()

@@ -30,11 +30,14 @@ def shipped_path(name: str) -> Path:
 
 
 def own_run_problem(name: str, path: Path) -> str | None:
-    """None if the weights at `path` are a finished run of course model `name`'s recipe; else why not, in words."""
+    """None if the weights at `path` are a finished run of `name` (RECIPE-SIZE, e.g. srresnet_x4-cpu); else why not."""
     from ..train.config import load_recipe
 
     recipe, _, size = name.rpartition("-")
-    want = load_recipe(recipe, size)
+    try:
+        want = load_recipe(recipe, size)
+    except SrlibError as e:
+        return f"{name} is not a recipe and size ({e})"
     try:
         header = load_weights_file(path)
     except SrlibError as e:

@@ -34,10 +34,10 @@ from ..errors import Interrupted, SrlibError
 from ..losses import PerceptualLoss, feature_matching_loss, get_adversarial, gradient_penalty
 from ..evaluate import mean_scores, score_benchmark
 from ..models import COURSE_MODELS, build_discriminator, build_generator, checkpoint_dir, load_generator, save_generator
-from ..models.pretrained import choose_course_model
+from ..models.pretrained import choose_course_model, own_run_problem
 from ..models.weights import atomic_write_text, describe_mismatch, remove_stale_temporaries
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import TrainConfig
+from .config import TrainConfig, recipe_names
 from .device import pick_device, seed_everything
 from .ema import EMA
 from .pixel import PIXEL_LOSSES
@@ -206,18 +206,27 @@ class Trainer:
                 self.backup_dir = backup_run(self.out_dir)
 
     def _init_path(self, init_from: str) -> Path:
-        """A course model name (srresnet_x4-cpu: your own run, else the shipped one) or a weights file."""
+        """A course model name (srresnet_x4-cpu: your own run, else the shipped one) or a weights file.
+
+        A file in a recipe's run folder (srresnet_x4-paper/generator.pt) must be a finished run of that recipe.
+        """
         if init_from in COURSE_MODELS:
             path, where, why = choose_course_model(init_from)
             self.init_source = f"{init_from} ({where}, {path}; {why})"
             return path
         path = Path(init_from).expanduser()
         path = path if path.is_absolute() else checkpoint_dir() / path
+        recipe, _, size = path.parent.name.rpartition("-")
         if not path.is_file():
-            recipe, _, size = path.parent.name.rpartition("-")
             how = f"`python -m srlib train {recipe} --size {size}` writes it" if recipe else "train a PSNR model first"
             raise SrlibError(f"{self.cfg.name} starts from the PSNR generator {path}, which is not there: {how} "
                              f"(or set init_from to a course model, {', '.join(COURSE_MODELS)}, or a weights file).")
+        if recipe in recipe_names() and path.name == "generator.pt":
+            problem = own_run_problem(path.parent.name, path)
+            if problem:
+                raise SrlibError(f"{self.cfg.name} starts from {path}, a run of {recipe} ({size}), but {problem}. "
+                                 f"Finish that run (python -m srlib train --resume {path.parent / 'last.pt'}) or set "
+                                 f"init_from to the weights file you mean.")
         self.init_source = str(path)
         return path
 
