@@ -60,6 +60,9 @@ def _out_size(h: int, w: int, scale, size) -> tuple[int, int, float, float]:
     return int(math.ceil(h * scale)), int(math.ceil(w * scale)), scale, scale
 
 
+_INT_PEAKS = {"uint8": 255, "uint16": 65535}  # integer images are read as [0, 1], like metrics.as_hwc
+
+
 def imresize(
     img,
     scale: float | None = None,
@@ -69,7 +72,8 @@ def imresize(
 ):
     """Resize like MATLAB's `imresize(img, scale, 'bicubic')`.
 
-    img: torch tensor (..., C, H, W) or numpy array (H, W) / (H, W, C), floats.
+    img: torch tensor (..., C, H, W) or numpy array (H, W) / (H, W, C): floats, or
+    uint8 / uint16, which are read as [0, 1] (divided by 255 / 65535) and give floats.
     Returns the same type and layout. Pass `scale` (0.25 shrinks by 4; the
     output size is ceil(scale * size) as in MATLAB) or `size=(height, width)`.
 
@@ -80,13 +84,18 @@ def imresize(
     exactly.
     """
     is_numpy = isinstance(img, np.ndarray)
+    if is_numpy or isinstance(img, torch.Tensor):
+        floating = img.dtype.kind == "f" if is_numpy else img.is_floating_point()
+        peak = 1 if floating else _INT_PEAKS.get(str(img.dtype).replace("torch.", ""))
+        if peak is None:
+            raise SrlibError(f"imresize takes float, uint8 or uint16 images, not {img.dtype}.")
     if is_numpy:
-        arr = img.astype(np.float64)
+        arr = img.astype(np.float64) / peak
         chw = torch.from_numpy(arr[None] if arr.ndim == 2 else np.moveaxis(arr, -1, 0))
     elif isinstance(img, torch.Tensor):
         if img.dim() < 2:
             raise SrlibError(f"imresize expects an image (..., H, W); got a tensor of shape {tuple(img.shape)}.")
-        chw = img if img.is_floating_point() else img.float()
+        chw = img if floating else img.float() / peak
     else:
         raise SrlibError(f"imresize expects a numpy array or a torch tensor, got {type(img).__name__}.")
     h, w = chw.shape[-2:]

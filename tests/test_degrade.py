@@ -90,3 +90,16 @@ def test_bad_scale_is_a_clear_error(kw):
 def test_empty_output_is_a_clear_error():
     with pytest.raises(SrlibError, match="empty"):
         imresize(torch.rand(1, 3, 1, 1), size=(0, 0))
+
+
+def test_integer_images_are_read_as_0_to_1():
+    """A learner downsamples a uint8 photo: the LR is the same as for its float copy, not all white."""
+    rng = np.random.default_rng(0)
+    img8 = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    want = bicubic_downsample(img8.astype(np.float64) / 255, 4)
+    np.testing.assert_allclose(bicubic_downsample(img8, 4), want, atol=1e-12)
+    np.testing.assert_allclose(bicubic_downsample(img8.astype(np.uint16) * 257, 4), want, atol=1e-12)
+    t = torch.from_numpy(img8).permute(2, 0, 1)
+    np.testing.assert_allclose(imresize(t, 0.25).permute(1, 2, 0).numpy(), imresize(img8, 0.25), atol=1e-5)
+    with pytest.raises(SrlibError, match="uint8 or uint16"):
+        imresize(img8.astype(np.int64), 0.25)
