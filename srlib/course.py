@@ -5,6 +5,7 @@ Each notebook gets one report line: name, ok/FAILED, seconds, and the line its
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -45,6 +46,8 @@ def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, s
     logging.getLogger("papermill").setLevel(logging.ERROR)
     start = time.perf_counter()
     ok, message = True, ""
+    saved = os.environ.get("SRLIB_SMOKE")
+    os.environ["SRLIB_SMOKE"] = "1" if smoke else "0"  # the kernel inherits it: values derived from SMOKE agree
     try:
         pm.execute_notebook(str(path), str(executed), parameters={"SMOKE": smoke}, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=False)
@@ -52,6 +55,8 @@ def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, s
         ok, message = False, f"{e.ename}: {e.evalue}".splitlines()[0][:200]
     except Exception as e:  # the kernel did not start, a missing kernel spec, ...: report it, go on to the next
         ok, message = False, f"could not run it: {type(e).__name__}: {e}".splitlines()[0][:200]
+    finally:
+        os.environ.pop("SRLIB_SMOKE") if saved is None else os.environ.__setitem__("SRLIB_SMOKE", saved)
     seconds = time.perf_counter() - start
     if executed.exists():
         nb = nbformat.read(executed, as_version=4)

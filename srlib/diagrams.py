@@ -468,20 +468,24 @@ def rrdb(preset: str = "rrdbnet", scale: int = 4):
 
 # ---------------------------------------------------------------------------------------------------------- GANs
 
-def gan_game():
-    """The GAN game: G maps noise to fakes, D scores real and fake; D maximises, G minimises (or non-saturating)."""
+def gan_game(sample: str = "y"):
+    """The GAN game: G maps noise to fakes, D scores real and fake; D maximises, G minimises (or non-saturating).
+
+    sample: the symbol of a judged sample (notebook 03 writes y; x is the LR image there).
+    """
     alt = ("Noise z from N(0, I) goes into the generator G, which makes a fake sample G(z). The discriminator D "
-           "sees fakes and real samples x from the data and outputs D(·), the probability that its input is real. "
-           "D maximises log D(x) + log(1 − D(G(z))). G minimises log(1 − D(G(z))), which saturates when D rejects "
+           f"sees fakes and real samples {sample} from the data and outputs D(·), a score in (0, 1) trained towards 1 on "
+           f"real and 0 on fake samples (a probability of realness only for 50/50 batches). D maximises "
+           f"log D({sample}) + log(1 − D(G(z))). G minimises log(1 − D(G(z))), which saturates when D rejects "
            "fakes easily, so in practice G maximises log D(G(z)): the BCE of D(G(z)) against the real label.")
     fig, ax = _canvas(10, 4.6, "The GAN game: G makes fakes from noise, D scores real vs fake, each against the other",
                       alt)
     z = _box(ax, 0.8, 3.1, "noise\nz ~ N(0, I)", w=1.05, kind="image")
     g = _box(ax, 2.55, 3.1, "generator\nG", w=1.0, h=0.7, kind="net", edge=G_COLOR)
     fake = _box(ax, 4.35, 3.1, "fake\nG(z)", w=0.95, kind="image")
-    real = _box(ax, 4.35, 1.6, "real\nx ~ data", w=0.95, kind="image")
+    real = _box(ax, 4.35, 1.6, f"real\n{sample} ~ data", w=0.95, kind="image")
     d = _box(ax, 6.3, 2.35, "discriminator\nD", w=1.2, h=0.7, kind="net", edge=D_COLOR)
-    out = _box(ax, 8.55, 2.35, "D(·) ∈ (0, 1)\nP(input is real)", w=1.55, kind="image")
+    out = _box(ax, 8.55, 2.35, "D(·) ∈ (0, 1)\nreal → 1, fake → 0", w=1.55, kind="image")
     _arrow(ax, z.right, g.left)
     _arrow(ax, g.right, fake.left)
     _arrow(ax, fake.right, (d.left[0], d.y + 0.15))
@@ -489,7 +493,7 @@ def gan_game():
     _arrow(ax, d.right, out.left)
     _path(ax, [out.top, (out.x, 3.85), (g.x, 3.85), g.top], "G's gradient flows back through D (D frozen in G's step)",
           at=1, color=G_COLOR)
-    lines = [(D_COLOR, r"D maximises   $\mathbb{E}_x[\log D(x)] + \mathbb{E}_z[\log(1 - D(G(z)))]$"
+    lines = [(D_COLOR, rf"D maximises   $\mathbb{{E}}_{sample}[\log D({sample})] + \mathbb{{E}}_z[\log(1 - D(G(z)))]$"
                        "   (BCE: real → 1, fake → 0)"),
              (G_COLOR, r"G minimises   $\mathbb{E}_z[\log(1 - D(G(z)))]$"
                        "   (minimax: flat gradient when D rejects fakes, early in training)"),

@@ -29,3 +29,16 @@ def test_runner_reports_results_and_failures(tmp_path, capsys):
     assert "FAILED" in line1 and "ValueError: on purpose" in line1
     assert (tmp_path / "build" / "executed" / "00_tiny.ipynb").exists()
     assert "smoke=True" in (tmp_path / "build" / "html" / "00_tiny.html").read_text()
+
+
+def test_kernel_sees_the_mode_in_its_environment(tmp_path, capsys, monkeypatch):
+    """Budgets a parameters cell derives from SRLIB_SMOKE follow `--smoke`, whatever the caller's environment."""
+    src = tmp_path / "nbs"
+    src.mkdir()
+    make_nb(src / "00_env.ipynb", 'import os\nprint(f"RESULT: env={os.environ.get(\'SRLIB_SMOKE\')}")')
+    for smoke, env in ((True, "0"), (False, "1")):
+        monkeypatch.setenv("SRLIB_SMOKE", env)
+        assert run_course(smoke=smoke, folder=src, out_dir=tmp_path / "build")
+        line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("00_env")][0]
+        assert line.endswith(f"env={'1' if smoke else '0'}"), line
+        assert __import__("os").environ["SRLIB_SMOKE"] == env  # restored for the caller
