@@ -62,7 +62,9 @@ def test_export_copies_ones_own_run_with_its_measured_scores(datasets, monkeypat
     torch.manual_seed(0)
     model = build_generator("srresnet-tiny")
     save_generator(model, tmp_path / "srresnet_x4-cpu" / "generator.pt", "srresnet-tiny", 4, step=3)
-    out = pretrained.export_course_model("srresnet_x4-cpu")
+    with pytest.raises(SrlibError, match="not the recipe's srresnet-cpu"):  # a quick run is never shipped by accident
+        pretrained.export_course_model("srresnet_x4-cpu")
+    out = pretrained.export_course_model("srresnet_x4-cpu", allow_unfinished=True)
     shipped, meta = load_course_model("srresnet_x4-cpu", prefer_own=False)
     assert out == tmp_path / "shipped" / "srresnet_x4-cpu.pt" and meta["step"] == 3
     psnr, ssim = mean_scores(score_benchmark(model.eval(), load_benchmark("Set5", 4)))

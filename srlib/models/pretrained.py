@@ -95,17 +95,22 @@ def load_course_model(name: str, prefer_own: bool = True) -> tuple[nn.Module, di
     return model, {**meta, "path": str(path), "source": where, "why": why}
 
 
-def export_course_model(name: str, dataset: str = "Set5") -> Path:
+def export_course_model(name: str, dataset: str = "Set5", allow_unfinished: bool = False) -> Path:
     """Maintainers: copy your own run of a course model into srlib/pretrained/, with its measured scores.
 
     Run the recipe first (`python -m srlib train RECIPE`), with the real data sets
     under the data root; the file keeps the run's metadata plus {dataset}_psnr/_ssim.
+    Only a finished run of the recipe as shipped is exported, unless `allow_unfinished`.
     """
     from ..data import load_benchmark
     from ..evaluate import mean_scores, score_benchmark
     from .weights import save_generator
 
     own = checkpoint_dir() / name / "generator.pt"
+    problem = None if allow_unfinished else own_run_problem(name, own)
+    if problem:
+        raise SrlibError(f"not exporting {own}: {problem}. Only a finished run of the recipe as shipped becomes a "
+                         "course checkpoint (allow_unfinished=True overrides this).")
     model, meta = load_generator(own)
     header = load_weights_file(own)
     preset, scale = header["preset"], header["scale"]
