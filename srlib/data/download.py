@@ -161,7 +161,8 @@ def _fetch(url: str, dest: Path) -> str:
                 f"update srlib, or copy the data set by hand into the data root."
             ) from e
         except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            if any(c.expired for c in connections):
+            # the socket's own timeout (capped at the time left) may fire just before the deadline timer does
+            if any(c.expired for c in connections) or time.monotonic() >= connections.deadline:
                 raise SrlibError(
                     f"{url} did not arrive within {FILE_DEADLINE_S} s (a stalled or very slow connection); "
                     f"nothing was kept. Try again later, or use a mirror ({URL_ENV_VAR})."
