@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from srlib import exercises
 from srlib.exercises import nb00
 
 
@@ -39,8 +40,8 @@ def test_lr_size_rejects_non_integers_and_wrong_lengths(answer, capsys):
 
 
 def test_whole_number():
-    assert nb00.whole_number(3) == 3 and nb00.whole_number(3.0) == 3 and nb00.whole_number(np.uint8(3)) == 3
-    assert nb00.whole_number(3.5) is None and nb00.whole_number(False) is None and nb00.whole_number(None) is None
-    assert nb00.whole_numbers((1, 2.0), 2) == (1, 2)
-    assert nb00.whole_numbers((1, 2.5), 2) is None and nb00.whole_numbers((1, 2), 3) is None
-    assert nb00.whole_numbers(7, 1) is None
+    assert exercises.whole_number(3) == 3 and exercises.whole_number(3.0) == 3 and exercises.whole_number(np.uint8(3)) == 3
+    assert exercises.whole_number(3.5) is None and exercises.whole_number(False) is None and exercises.whole_number(None) is None
+    assert exercises.whole_numbers((1, 2.0), 2) == (1, 2)
+    assert exercises.whole_numbers((1, 2.5), 2) is None and exercises.whole_numbers((1, 2), 3) is None
+    assert exercises.whole_numbers(7, 1) is None

@@ -231,3 +231,11 @@ def test_seed_description_is_verbatim_and_claims_fully_connected_layers():
     assert "卷积和全连接层" in SEED_DESCRIPTION
     if REFERENCE.is_file():
         assert SEED_DESCRIPTION in REFERENCE.read_text(encoding="utf-8").splitlines()
+
+
+def test_output_shapes_with_fractional_sides_are_rejected(capsys):
+    """int() used to truncate (8, 512, 7.5, 10) into the right shape."""
+    body, logits, patch = SHAPES
+    assert not nb04.check_output_shapes((8, 512, 7.5, 10), logits, patch)
+    assert not nb04.check_output_shapes(body, logits, (8, 1, 100.9, 150))
+    assert nb04.check_output_shapes((8, 512, 7.0, 10), logits, patch)  # a whole float is still a right answer

@@ -6,6 +6,11 @@ what is wrong, and returns True or False so that tests can use it too.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
+import numpy as np
+
 
 def verdict(ok: bool, success: str, failure: str) -> bool:
     """Print a one-line verdict and return `ok`."""
@@ -58,3 +63,26 @@ def notebook_solutions(notebook, namespace: dict, expected_blocks: int) -> dict:
     if blocks != expected_blocks:
         raise AssertionError(f"expected {expected_blocks} solution blocks in {Path(notebook).name}, found {blocks}")
     return namespace
+
+
+def whole_number(value) -> int | None:
+    """`value` as an int if it is a whole number (16, 16.0, np.int64(16)); None otherwise (16.9, "16", True).
+
+    int() would truncate 16.9 to 16 and accept it: a checker must not.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    if not math.isfinite(value) or value != int(value):
+        return None
+    return int(value)
+
+
+def whole_numbers(answer, count: int) -> tuple[int, ...] | None:
+    """A sequence of `count` whole numbers as a tuple of ints; None if it is anything else."""
+    try:
+        values = tuple(whole_number(v) for v in answer)
+    except TypeError:  # not iterable
+        return None
+    return values if len(values) == count and None not in values else None

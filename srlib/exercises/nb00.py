@@ -1,38 +1,12 @@
 """Checkers for notebook 00 (welcome). Each compares the answer with what srlib computes."""
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
 from ..degrade import imresize, resize_matrix
-from . import verdict
+from . import verdict, whole_number, whole_numbers
 
 _NO_ANSWER = "no answer yet: replace None with your answer and run the cell again."
-
-
-def whole_number(value) -> int | None:
-    """`value` as an int if it is a whole number (16, 16.0, np.int64(16)); None otherwise (16.9, "16", True).
-
-    int() would truncate 16.9 to 16 and accept it: a checker must not.
-    """
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        return None
-    if not math.isfinite(value) or value != int(value):
-        return None
-    return int(value)
-
-
-def whole_numbers(answer, count: int) -> tuple[int, ...] | None:
-    """A sequence of `count` whole numbers as a tuple of ints; None if it is anything else."""
-    try:
-        values = tuple(whole_number(v) for v in answer)
-    except TypeError:  # not iterable
-        return None
-    return values if len(values) == count and None not in values else None
 
 
 def lr_pixels_per_hr_pixel(scale: int = 4) -> int:

@@ -13,8 +13,7 @@ import numpy as np
 
 from ..degrade import imresize
 from ..metrics import rgb_to_y
-from . import call as _call, verdict
-from .nb00 import whole_numbers
+from . import call as _call, verdict, whole_numbers
 
 
 # --- Exercise 1: PSNR from an MSE ---------------------------------------------------------------

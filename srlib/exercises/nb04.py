@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from ..models.discriminators import receptive_field
-from . import call as _call, scalar_problem, verdict
+from . import call as _call, scalar_problem, verdict, whole_number
 
 
 # --- Exercise 1: the receptive field of a conv stack -------------------------------------------
@@ -220,9 +220,10 @@ def _as_shape(value):
     if isinstance(value, torch.Size):
         return tuple(value)
     try:
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
+        shape = tuple(whole_number(v) for v in value)
+    except TypeError:  # not iterable
         return None
+    return None if None in shape else shape
 
 
 def check_output_shapes(body_shape, logits_shape, patch_shape, input_shape=INPUT_SHAPE) -> bool:
