@@ -26,10 +26,15 @@ def test_template(path):
     assert re.match(rf"# {path.name[:2]} · \S", first.source), "title must be '# NN · Title'"
     for needle in ("## Learning objectives", "**Prerequisites:**", "**Time:**"):
         assert needle in first.source, f"first cell lacks {needle}"
+    time_line = re.search(r"\*\*Time:\*\* about (\d+) min reading, (\d+) min compute in learner mode on 2 CPU cores",
+                          first.source)
+    assert time_line, "time line must read '**Time:** about N min reading, M min compute in learner mode on 2 CPU cores'"
+    assert int(time_line.group(2)) <= 10, "learner mode must fit in 10 minutes"
     tagged = lambda tag: [c for c in cells if tag in c.get("metadata", {}).get("tags", [])]  # noqa: E731
     params = tagged("parameters")
     assert len(params) == 1 and params[0].cell_type == "code"
     assert re.search(r'SMOKE\s*=\s*os\.environ\.get\("SRLIB_SMOKE"', params[0].source)
+    assert re.search(r"^DEVICE\s*=", params[0].source, re.M), "the parameters cell sets DEVICE (the template's device)"
     markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     for heading in ("## Check your understanding", "## Summary", "## Further reading"):
         assert heading in markdown, f"missing section {heading}"
