@@ -153,6 +153,18 @@ def test_zero_steps_in_a_recipe_are_one_line_not_a_zero_division(recipe, tmp_pat
     one_error_line(capsys, main(["train", str(recipe), "--out", str(tmp_path / "r")]), "steps = 0", "at least 1")
 
 
+# `python -m srlib` whose steps take at least 0.1 s, so that a Ctrl-C after 1.5 s lands mid-run on any machine
+SLOW_CLI = ("import sys, time; import srlib.train.trainer as t; step = t.Trainer.train_step; "
+            "t.Trainer.train_step = lambda self: (time.sleep(0.1), step(self))[1]; "
+            "from srlib.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def ctrl_c_as_in_a_terminal():
+    """Ctrl-C's default action, as in a terminal. A job started in the background (as CI may be) inherits SIGINT
+    ignored, and a process that ignores SIGINT rightly does not react to it: these tests must not depend on that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_saves_a_checkpoint_and_prints_the_resume_command_that_finishes_the_run(tmp_path):
     recipe = tmp_path / "tiny.toml"
     recipe.write_text(RECIPE.format(steps=60, every=0))  # no periodic checkpoint: only Ctrl-C's
@@ -160,10 +172,11 @@ def test_ctrl_c_saves_a_checkpoint_and_prints_the_resume_command_that_finishes_t
     full = subprocess.run([sys.executable, "-m", "srlib", "train", str(recipe), "--out", str(tmp_path / "full")],
                           env=env, capture_output=True, text=True, timeout=600)
     assert full.returncode == 0, full.stderr
-    victim = subprocess.Popen([sys.executable, "-m", "srlib", "train", str(recipe), "--out", str(tmp_path / "cut")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    victim = subprocess.Popen([sys.executable, "-c", SLOW_CLI, "train", str(recipe), "--out", str(tmp_path / "cut")],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=ctrl_c_as_in_a_terminal)
     assert victim.stdout.readline().startswith("training tiny-cpu")  # printed just before the loop starts
-    time.sleep(1.0)
+    time.sleep(1.5)  # a few steps in, and well before the 60th
     victim.send_signal(signal.SIGINT)
     _, err = victim.communicate(timeout=120)
     assert victim.returncode == 130, err
@@ -180,6 +193,8 @@ def test_ctrl_c_saves_a_checkpoint_and_prints_the_resume_command_that_finishes_t
 
 
 def test_ctrl_c_in_a_notebook_stops_at_a_step_and_fit_goes_on_from_there(patches):
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a kernel's Ctrl-C, even if we ignore it
+
     class CtrlCAtStep2:
         def update(self, step, **values):
             if step == 1:
@@ -189,8 +204,11 @@ def test_ctrl_c_in_a_notebook_stops_at_a_step_and_fit_goes_on_from_there(patches
             pass
 
     t = Trainer(tiny(checkpoint_every=0), patches=patches, progress=False, live=CtrlCAtStep2())
-    with pytest.raises(Interrupted, match="after step 2 of 6; nothing was saved"):
-        t.fit()
+    try:
+        with pytest.raises(Interrupted, match="after step 2 of 6; nothing was saved"):
+            t.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert t.step == 2 and len(t.history) == 2
 
 
