@@ -32,6 +32,8 @@ state["local_batch"] = torch.tensor(t._next_batch()[0].shape[0])
 torch.save(state, os.path.join(sys.argv[1], f"rank{rank}.pt"))
 if torch.distributed.is_initialized():
     torch.distributed.destroy_process_group()
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(0)  # gloo's threads can abort C++ teardown at interpreter exit (seen once in CI): the results are saved
 '''
 
 
@@ -77,6 +79,8 @@ state.update({f"D.{k}": v.clone() for k, v in t.D.state_dict().items()})
 torch.save(state, os.path.join(sys.argv[1], f"rank{os.environ.get('RANK', 0)}.pt"))
 if torch.distributed.is_initialized():
     torch.distributed.destroy_process_group()
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(0)  # gloo's threads can abort C++ teardown at interpreter exit (seen once in CI): the results are saved
 '''
 
 
