@@ -38,12 +38,27 @@ def cmd_download(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .evaluate import evaluate, format_table
+    from .evaluate import check_new_path, evaluate_models, load_lr_folder
+    from .models.weights import atomic_write_text
 
-    scores, bench = evaluate(args.method, args.dataset, args.scale, fallback=not args.strict,
-                             y_channel=not args.rgb, round_y=not args.no_round)
-    conv = "RGB" if args.rgb else "Y channel" + ("" if args.no_round else " (rounded)")
-    print(format_table(scores, f"{args.method} x{args.scale} on {bench.source}; {conv}, border {args.scale} px"))
+    outputs = {fmt: check_new_path(path, args.overwrite) for fmt, path in (("csv", args.csv), ("json", args.json)) if path}
+    if len(set(outputs.values())) < len(outputs):
+        raise SrlibError("--csv and --json name the same file: give each its own.")
+    datasets = list(args.dataset or ([] if args.lr_folder else ["Set5"]))
+    datasets += [load_lr_folder(d, args.scale) for d in args.lr_folder or []]
+    table = evaluate_models(args.models or ["bicubic"], datasets, args.metrics, args.scale, fallback=not args.strict,
+                            save_images=args.save_images, overwrite=args.overwrite, y_channel=not args.rgb,
+                            round_y=not args.no_round)
+    print("\n".join([*table.notes, f"x{args.scale}; " + table.conventions[0], *table.conventions[1:]]))
+    if args.per_image:
+        print(table.format(per_image=True) + "\n")
+    print(table.format())
+    for fmt, path in outputs.items():
+        check_new_path(path, args.overwrite)  # a file that appeared during the run is not replaced either
+        atomic_write_text(table.to_csv() if fmt == "csv" else table.to_json(), path)
+        print(f"{fmt}: {path}")
+    if args.save_images:
+        print(f"SR images: {args.save_images}/MODEL/SET/IMAGE.png")
 
 
 def cmd_train(args) -> None:
@@ -123,6 +138,25 @@ def cmd_bench(args) -> None:
         bench.print_models(rows, args.scale, args.size, args.batch)
 
 
+EVALUATE_EPILOG = """\
+--dataset DIR, a folder (a data set name wins: write ./Set5 for a folder of that name):
+  DIR/HR/ and DIR/LR/  pairs matched by file name; each HR must be its LR x scale
+                       (after cropping HR to a multiple of the scale)
+  DIR/HR/ or DIR/      HR images; the LR is made as for the course's sets: crop to
+                       a multiple of the scale, then MATLAB bicubic (imresize)
+--lr-folder DIR        LR images alone: no ground truth, so NIQE only
+conventions (the literature's): every output is rounded to 8 bits; PSNR/SSIM on the
+Y channel of MATLAB rgb2ycbcr with a border of SCALE px cropped; NIQE on Y with a
+border of SCALE px (BasicSR's crop_border = scale), and a row "HR (reference)" gives
+the NIQE of the ground truth itself; SWD compares the SR and HR patch distributions
+of a whole set (one number per set). Lower is better for NIQE, SWD and LPIPS.
+LPIPS needs the lpips package and its weights; without them the other measures are
+computed and a line says what to install.
+example: python -m srlib evaluate --model srresnet_x4-cpu --model bicubic \\
+           --dataset Set5 --dataset Set14 --metrics psnr,ssim,niqe,swd
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m srlib", description="GAN super-resolution course tools.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -135,13 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="fetch again even when present")
     s.set_defaults(func=cmd_download)
 
-    s = sub.add_parser("evaluate", help="PSNR/SSIM of a method on a benchmark set")
-    s.add_argument("--method", default="bicubic")
-    s.add_argument("--dataset", default="Set5")
+    s = sub.add_parser("evaluate", help="score models on test sets (PSNR, SSIM, NIQE, SWD, ...) as the papers do",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EVALUATE_EPILOG)
+    s.add_argument("--model", "--method", dest="models", action="append", metavar="MODEL",
+                   help="bicubic (the default), a course model (srresnet_x4-cpu, ...) or the path of a generator.pt, "
+                        "course .pt or training last.pt; repeat for more rows")
+    s.add_argument("--dataset", action="append", metavar="SET",
+                   help="a data set name (Set5, the default; Set14, BSD100, Urban100) or a folder (see below); repeatable")
+    s.add_argument("--lr-folder", action="append", metavar="DIR",
+                   help="a folder of LR images without ground truth: outputs scored by NIQE only; repeatable")
     s.add_argument("--scale", type=int, default=4)
-    s.add_argument("--rgb", action="store_true", help="measure on RGB instead of the Y channel")
-    s.add_argument("--no-round", action="store_true", help="do not round Y to integers")
-    s.add_argument("--strict", action="store_true", help="fail instead of using the embedded samples")
+    s.add_argument("--metrics", default="psnr,ssim", help="comma-separated, of psnr,ssim,niqe,swd,hf,lpips "
+                                                          "(default psnr,ssim)")
+    s.add_argument("--per-image", action="store_true", help="print the per-image table too")
+    s.add_argument("--csv", metavar="PATH", help="save the table (one row per model and set)")
+    s.add_argument("--json", metavar="PATH", help="save the table, the per-image rows, conventions and sources")
+    s.add_argument("--save-images", metavar="DIR", help="keep the outputs as DIR/MODEL/SET/IMAGE.png (a new or empty "
+                                                         "folder)")
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --csv/--json file; write into a non-empty --save-images folder")
+    s.add_argument("--rgb", action="store_true", help="PSNR/SSIM on RGB instead of the Y channel")
+    s.add_argument("--no-round", action="store_true", help="do not round Y to integers (BasicSR's convention)")
+    s.add_argument("--strict", action="store_true", help="fail instead of using the embedded samples for a missing set")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("train", help="train a recipe (srresnet_x4, srgan_x4, esrgan_x4, ...)")

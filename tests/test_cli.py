@@ -61,8 +61,8 @@ def test_unknown_download_name(tmp_path):
 def test_evaluate_prints_the_table(datasets):
     proc = run("evaluate", "--method", "bicubic", "--dataset", "Set5", "--scale", "4", env_root=datasets)
     assert proc.returncode == 0, proc.stderr
-    mean = [ln for ln in proc.stdout.splitlines() if ln.startswith("mean")][0].split()
-    assert mean[1:] == ["28.42", "0.8102"]
+    row = [ln for ln in proc.stdout.splitlines() if ln.startswith("bicubic ")][0].split()
+    assert row[1:] == ["Set5", "5", "28.42", "0.8102"]
 
 
 def test_evaluate_on_samples_says_which_data(tmp_path):
