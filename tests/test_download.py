@@ -210,7 +210,7 @@ def test_packaged_manifest_matches_the_registry():
 def test_packaged_manifest_matches_shared_copy():
     with open(SHARED / "MANIFEST.tsv", newline="", encoding="utf-8") as f:
         shared = [ManifestRow(**row) for row in csv.DictReader(f, delimiter="\t")]
-    packaged = read_manifest()
+    packaged = [r for r in read_manifest() if not r.local_path.startswith("Urban100/")]  # download only: test_urban100.py
     assert [dataclasses.replace(r, content_sha256="") for r in packaged] == shared  # the shared file has no pixel hashes
     for row in packaged:  # the shared files are what the downloader would produce
         path = SHARED / row.local_path

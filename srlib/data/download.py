@@ -43,7 +43,7 @@ from .root import ENV_VAR, data_root
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com"
 URL_ENV_VAR = "SRLIB_DOWNLOAD_URL"
 TIMEOUT_S = 30  # per network read
-FILE_DEADLINE_S = 120  # per file, connection to last byte (the largest file is under 1 MB)
+FILE_DEADLINE_S = 120  # per file, connection to last byte
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("Set5", "benchmark", "Set5", (2, 3, 4), 5, "5 classic test images (Bevilacqua et al., BMVC 2012)"),
         DatasetSpec("Set14", "benchmark", "Set14", (2, 3, 4), 14, "14 test images (Zeyde et al., 2010)"),
         DatasetSpec("BSD100", "benchmark", "BSD100", (4,), 100, "BSDS300 test split, 100 natural photos (Martin et al., ICCV 2001)"),
+        DatasetSpec("Urban100", "benchmark", "Urban100", (4,), 100,
+                    "100 urban photos with regular structures (Huang et al., CVPR 2015)"),
         DatasetSpec("T91", "train", "train/T91", (), 91, "91 training images (Yang et al., TIP 2010)"),
         DatasetSpec("BSDS200", "train", "train/BSDS200", (), 200, "BSDS500 train split, 200 photos (Arbelaez et al., TPAMI 2011)"),
     ]
