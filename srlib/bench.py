@@ -158,3 +158,53 @@ def print_train(result: dict) -> None:
     s = result["seed_loop"]
     print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
           f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu)")
+
+
+def bench_evaluate(model: str = "srresnet_x4-cpu", datasets=("Set5", "Set14", "BSD100"), scale: int = 4,
+                   metrics=("psnr", "ssim", "niqe", "swd")) -> dict:
+    """Seconds that `evaluate` spends on each part for one model: loading, inference, each measure, NIQE of HR.
+
+    The parts are timed one after another over all sets, so each figure is that
+    measure's own cost (evaluate itself interleaves them image by image).
+    """
+    from tqdm.auto import tqdm
+
+    from .data import to_uint8
+    from .evaluate import PER_SET, load_model, load_sets, parse_metrics, score_image, score_set
+
+    metrics, notes, times = parse_metrics(metrics), [], {}
+    start = time.perf_counter()
+    sets = load_sets(datasets, scale, notes=notes)
+    upscale, about = load_model(model, scale)
+    times["loading images and model"] = time.perf_counter() - start
+    pairs = [(i, p) for i, b in enumerate(sets) for p in b.pairs]
+    part = f"inference ({model})"
+    start = time.perf_counter()
+    outputs = [to_uint8(upscale(p.lr, scale)) for _, p in tqdm(pairs, desc=part, leave=False)]
+    times[part] = time.perf_counter() - start
+    for m in metrics:
+        start = time.perf_counter()
+        if m in PER_SET:
+            for i, b in enumerate(tqdm(sets, desc=m, leave=False)):
+                score_set(m, [o for o, (j, _) in zip(outputs, pairs) if j == i], [p.hr for p in b.pairs])
+        else:
+            for o, (_, p) in zip(tqdm(outputs, desc=m, leave=False), pairs):
+                score_image(m, o, p.hr, scale)
+        times[m] = time.perf_counter() - start
+    if "niqe" in metrics:
+        start = time.perf_counter()
+        for _, p in tqdm(pairs, desc="niqe of HR", leave=False):
+            score_image("niqe", p.hr, None, scale)
+        times["niqe of HR (reference row)"] = time.perf_counter() - start
+    return {"model": f"{model}: {about}", "notes": notes, "images": len(pairs), "times": times,
+            "threads": torch.get_num_threads()}
+
+
+def print_evaluate(result: dict) -> None:
+    print(f"model {result['model']}")
+    print("\n".join(result["notes"]))
+    print(f"{result['images']} images; CPU threads: {result['threads']}")
+    print(f"{'part':<34}{'seconds':>9}{'ms/image':>10}")
+    for part, seconds in result["times"].items():
+        print(f"{part:<34}{seconds:>9.1f}{1000 * seconds / result['images']:>10.0f}")
+    print(f"{'total':<34}{sum(result['times'].values()):>9.1f}")

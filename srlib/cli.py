@@ -136,6 +136,8 @@ def cmd_bench(args) -> None:
     if args.what == "models":
         rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset)
         bench.print_models(rows, args.scale, args.size, args.batch)
+    if args.what == "evaluate":
+        bench.print_evaluate(bench.bench_evaluate(args.model, args.dataset or ("Set5", "Set14", "BSD100"), args.scale))
 
 
 EVALUATE_EPILOG = """\
@@ -213,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_course)
 
     s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
-    s.add_argument("what", choices=["models", "train"])
+    s.add_argument("what", choices=["models", "train", "evaluate"])
     s.add_argument("--steps", type=int, default=8, help="timed training steps per recipe (bench train)")
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--size", type=int, default=32, help="LR input side")
@@ -222,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     s.add_argument("--recipe", nargs="*", help="bench train: only these recipes (default: srresnet_x4 srgan_x4 esrgan_x4)")
     s.add_argument("--rounds", type=int, default=3, help="bench train: interleaved rounds, best kept")
+    s.add_argument("--model", default="srresnet_x4-cpu", help="bench evaluate: the model timed (as evaluate's --model)")
+    s.add_argument("--dataset", nargs="*", help="bench evaluate: these sets (default: Set5 Set14 BSD100)")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -106,8 +106,8 @@ def format_table(scores: list[Score], title: str = "") -> str:
 METRICS = ("psnr", "ssim", "niqe", "swd", "hf", "lpips")
 PER_SET = ("swd",)  # one number per set (a distance between distributions); the others are per image
 NEED_HR = ("psnr", "ssim", "swd", "hf", "lpips")
-HEADERS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "niqe": "NIQE", "swd": "SWD", "hf": "HF (dB)", "lpips": "LPIPS"}
-FORMATS = {"psnr": ".2f", "ssim": ".4f", "niqe": ".3f", "swd": ".3f", "hf": ".2f", "lpips": ".4f"}
+HEADERS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "niqe": "NIQE", "swd": "SWD x1e3", "hf": "HF (dB)", "lpips": "LPIPS"}
+FORMATS = {"psnr": ".2f", "ssim": ".4f", "niqe": ".3f", "swd": ".2f", "hf": ".2f", "lpips": ".4f"}
 REFERENCE = "HR (reference)"  # NIQE of the ground-truth images themselves: what a perfect output would score
 
 
@@ -317,7 +317,7 @@ def describe_conventions(metrics, scale: int, y_channel: bool = True, round_y: b
     say = {
         "psnr": f"PSNR (dB) and SSIM: higher is better; {space}, border of {scale} px cropped",
         "niqe": f"NIQE: lower looks more natural; Y channel, border of {scale} px cropped (BasicSR's crop_border = scale)",
-        "swd": f"SWD: lower is closer to HR; sliced Wasserstein distance between the SR and HR Laplacian-pyramid "
+        "swd": f"SWD (x 1e3): lower is closer to HR; sliced Wasserstein distance between the SR and HR Laplacian-pyramid "
                f"patches of the whole set (one number per set, seed {seed})",
         "hf": "HF (dB): high-frequency power vs HR, 0 = as much fine detail as HR (noise and blocks raise it too)",
         "lpips": "LPIPS: lower is closer to HR (a learned distance)",
@@ -413,9 +413,12 @@ def _reference_rows(bench: BenchmarkSet, progress: bool) -> tuple[dict, list[dic
             "niqe": float(np.mean([r["niqe"] for r in rows]))}, rows
 
 
-def _load_sets(datasets, scale: int, fallback: bool, metrics, notes: list) -> list[BenchmarkSet]:
-    """Every set loaded (so that a bad one stops the run before any scoring), each once; notes say from where."""
-    sets, seen = [], {}
+def load_sets(datasets, scale: int = 4, fallback: bool = True, metrics=(), notes: list | None = None) -> list[BenchmarkSet]:
+    """Every set loaded (so that a bad one stops the run before any scoring), each once; `notes` get where from.
+
+    Sets without HR (load_lr_folder) are refused when `metrics` need HR.
+    """
+    sets, seen, notes = [], {}, [] if notes is None else notes
     for spec in [datasets] if isinstance(datasets, (str, Path, BenchmarkSet)) else datasets:
         bench = load_dataset(spec, scale, fallback)
         key = bench.name if bench.name == "samples" else bench.source  # every missing set falls back to the same samples
@@ -465,7 +468,7 @@ def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "s
     for label, spec in specs.items():
         upscalers[label], about = load_model(spec, scale)
         notes.append(f"model {label}: {about}")
-    sets = _load_sets(datasets, scale, fallback, metrics, notes)
+    sets = load_sets(datasets, scale, fallback, metrics, notes)
     table = Table(scale, metrics, notes=notes, conventions=describe_conventions(metrics, scale, y_channel, round_y, seed))
     for bench in sets:
         parts = [_reference_rows(bench, progress)] if reference and "niqe" in metrics and bench.pairs[0].hr is not None else []

@@ -313,3 +313,13 @@ def test_lpips_when_usable_is_a_column(empty_root, monkeypatch):
     monkeypatch.setattr(quality, "lpips", lambda sr, hr: 0.25, raising=False)
     table = evaluate_models(["bicubic"], ["Set5"], metrics="lpips", progress=False)
     assert table.sets[0]["lpips"] == 0.25 and "LPIPS" in table.format()
+
+
+def test_bench_evaluate_times_each_part(capsys, empty_root):
+    code, out, _ = run_cli(capsys, "bench", "evaluate", "--dataset", "Set5")
+    times = {ln[:34].strip(): float(ln[34:43]) for ln in out.splitlines()[3:] if ln[34:43].strip()[:1].isdigit()}
+    parts = ["loading images and model", "inference (srresnet_x4-cpu)", "psnr", "ssim", "niqe", "swd",
+             "niqe of HR (reference row)", "total"]
+    assert code == 0 and list(times) == parts and "5 images" in out and "embedded scikit-image samples" in out
+    assert all(t >= 0 for t in times.values()) and times["inference (srresnet_x4-cpu)"] > 0
+    assert times["total"] == pytest.approx(sum(t for p, t in times.items() if p != "total"), abs=0.1)
