@@ -174,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("evaluate", help="score models on test sets (PSNR, SSIM, NIQE, SWD, ...) as the papers do",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EVALUATE_EPILOG)
     s.add_argument("--model", "--method", dest="models", action="append", metavar="MODEL",
-                   help="bicubic (the default), a course model (srresnet_x4-cpu, ...) or the path of a generator.pt, "
-                        "course .pt or training last.pt; repeat for more rows")
+                   help="bicubic (the default), a course model (srresnet_x4-cpu, ...), the path of a generator.pt, "
+                        "course .pt or training last.pt (EMA weights when it has them), or a run's folder; repeatable")
     s.add_argument("--dataset", action="append", metavar="SET",
                    help="a data set name (Set5, the default; Set14, BSD100, Urban100) or a folder (see below); repeatable")
     s.add_argument("--lr-folder", action="append", metavar="DIR",

@@ -142,6 +142,9 @@ def load_model_file(path: str | Path, scale: int) -> tuple[torch.nn.Module, str]
     else:
         raise SrlibError(f"{path} is neither a generator weights file (generator.pt, save_generator) nor a training "
                          "checkpoint (last.pt) of srlib: give one of those, a course model name or bicubic.")
+    if not isinstance(preset, str) or type(file_scale) is not int:
+        raise SrlibError(f"{path} is not a valid srlib file: generator preset={preset!r} and scale={file_scale!r} "
+                         "should be a preset name and a whole number (e.g. 'srresnet-cpu' and 4).")
     if file_scale != scale:
         raise SrlibError(f"{path} holds a x{file_scale} model ({preset}); it cannot upscale x{scale}. "
                          f"Evaluate it with --scale {file_scale}, or give a x{scale} model.")
@@ -162,7 +165,8 @@ def load_model(spec, scale: int = 4) -> tuple[Callable[[np.ndarray, int], np.nda
     """An upscaler (lr, scale) -> sr for `spec`, and a line saying what it is.
 
     `spec`: "bicubic", a course model name (srlib.models.COURSE_MODELS), the path of a
-    generator.pt / last.pt, an nn.Module or a function (lr, scale) -> sr.
+    generator.pt / last.pt, a run's folder (its generator.pt, else its last.pt), an nn.Module
+    or a function (lr, scale) -> sr.
     """
     from .models import COURSE_MODELS
     from .models.pretrained import choose_course_model
@@ -181,11 +185,14 @@ def load_model(spec, scale: int = 4) -> tuple[Callable[[np.ndarray, int], np.nda
         path, where, why = choose_course_model(spec)
         model, about = load_model_file(path, scale)
         return model_upscaler(model), f"{where}, {about}; {why}"
-    if Path(spec).expanduser().is_file():
-        model, about = load_model_file(Path(spec).expanduser(), scale)
+    path = Path(spec).expanduser()
+    if path.is_dir():  # a run's folder: its final weights, else its last checkpoint
+        path = next((path / n for n in ("generator.pt", "last.pt") if (path / n).is_file()), path / "generator.pt")
+    if path.is_file():
+        model, about = load_model_file(path, scale)
         return model_upscaler(model), about
-    raise SrlibError(f"unknown model {spec!r}: give bicubic, a course model ({', '.join(COURSE_MODELS)}) or the path "
-                     "of a generator.pt / last.pt file (no such file here).")
+    raise SrlibError(f"unknown model {spec!r}: give bicubic, a course model ({', '.join(COURSE_MODELS)}), the path "
+                     f"of a generator.pt / last.pt file or a run's folder (there is no {path}).")
 
 
 def load_folder(folder: str | Path, scale: int = 4) -> BenchmarkSet:
@@ -245,7 +252,7 @@ def load_lr_folder(folder: str | Path, scale: int = 4) -> BenchmarkSet:
 def load_dataset(spec, scale: int = 4, fallback: bool = True) -> BenchmarkSet:
     """A registry name (Set5, Urban100, ...), a folder (see load_folder) or a BenchmarkSet, loaded at `scale`.
 
-    A registry name wins over a folder of the same name (write ./Set5 for the folder).
+    A registry name wins over a folder of the same name (write ./Set5, or pass a Path, for the folder).
     """
     from .data import get_spec
 
@@ -253,6 +260,8 @@ def load_dataset(spec, scale: int = 4, fallback: bool = True) -> BenchmarkSet:
         if spec.scale != scale:
             raise SrlibError(f"{spec.name} was loaded at x{spec.scale}, not x{scale}.")
         return spec
+    if isinstance(spec, Path):
+        return load_folder(spec, scale)
     try:
         get_spec(spec)
     except SrlibError as e:

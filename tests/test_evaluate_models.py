@@ -78,6 +78,7 @@ def tiny_model(scale: int, seed: int = 0) -> torch.nn.Module:
 def test_an_unknown_model_lists_the_known_ones(capsys, empty_root):
     line = one_error(capsys, "evaluate", "--model", "srgan_x9")
     assert "unknown model 'srgan_x9'" in line and "bicubic" in line and "srresnet_x4-cpu" in line
+    assert "there is no" in one_error(capsys, "evaluate", "--model", "runs/mine/generator.pt")
 
 
 def test_a_x2_checkpoint_asked_for_x4_says_its_scale(capsys, empty_root, tmp_path):
@@ -249,9 +250,10 @@ def test_a_training_checkpoint_is_scored_with_its_ema_weights(empty_root, tmp_pa
     plain, ema = tiny_model(2, seed=1), tiny_model(2, seed=2)
     atomic_save({"config": {"generator": "srresnet-tiny", "scale": 2}, "step": 7, "generator": plain.state_dict(),
                  "ema": ema.state_dict()}, tmp_path / "last.pt")
-    table = evaluate_models({"run": tmp_path / "last.pt", "ema": ema, "plain": plain}, ["Set5"], scale=2, progress=False)
+    table = evaluate_models({"run": tmp_path / "last.pt", "folder": tmp_path, "ema": ema, "plain": plain}, ["Set5"],
+                            scale=2, progress=False)
     psnrs = {r["model"]: r["psnr"] for r in table.sets}
-    assert psnrs["run"] == psnrs["ema"] != psnrs["plain"]
+    assert psnrs["run"] == psnrs["folder"] == psnrs["ema"] != psnrs["plain"]  # a run's folder without generator.pt
     assert any("training checkpoint, step 7, EMA weights" in n for n in table.notes)
 
 
