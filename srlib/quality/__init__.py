@@ -5,6 +5,8 @@ score how natural an output looks (NIQE, no reference) or how close its
 texture statistics are to HR's (SWD), the other axis of the
 perception-distortion plane.
 """
+from .lpips import lpips, lpips_status
 from .niqe import mscn, niqe
+from .swd import SwdResult, swd
 
-__all__ = ["mscn", "niqe"]
+__all__ = ["SwdResult", "lpips", "lpips_status", "mscn", "niqe", "swd"]
