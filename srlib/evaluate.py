@@ -329,7 +329,7 @@ def describe_conventions(metrics, scale: int, y_channel: bool = True, round_y: b
         "swd": f"SWD (x 1e3): lower is closer to HR; sliced Wasserstein distance between the SR and HR Laplacian-pyramid "
                f"patches of the whole set (one number per set, seed {seed})",
         "hf": "HF (dB): high-frequency power vs HR, 0 = as much fine detail as HR (noise and blocks raise it too)",
-        "lpips": "LPIPS: lower is closer to HR (a learned distance)",
+        "lpips": f"LPIPS: lower is closer to HR (a learned distance, AlexNet v0.1); border of {scale} px cropped",
     }
     return [say[m] for m in dict.fromkeys("psnr" if m == "ssim" else m for m in metrics)]
 
@@ -347,7 +347,7 @@ def score_image(metric: str, sr, hr, scale: int, y_channel: bool = True, round_y
     if metric == "niqe":
         return float(quality.niqe(sr, crop=scale))
     if metric == "lpips":
-        return float(quality.lpips(sr, hr))
+        return float(quality.lpips(sr, hr, crop=scale))
     raise SrlibError(f"{metric} is not a per-image measure; per image: {', '.join(m for m in METRICS if m not in PER_SET)}.")
 
 
