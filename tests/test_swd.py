@@ -146,8 +146,9 @@ def set5(request):
 @pytest.mark.slow
 def test_nearest_and_noise_are_worse_than_the_psnr_model(set5):
     """The hf power ratio's blind spots: SWD ranks bicubic + noise and bicubic below the PSNR model on every data
-    source, and nearest-neighbour at 1/2 and 1/4 resolution, where its 4-px blocks are sharp steps. At full
-    resolution SWD prefers nearest's sharp block edges to the PSNR model's smooth ones: its own blind spot.
+    source, and nearest-neighbour at 1/2, 1/4 and 1/8 resolution, where its 4-px blocks are sharp steps. At full
+    resolution, and so on the mean, SWD prefers nearest's sharp block edges to the PSNR model's smooth ones: its own
+    blind spot (measured over seeds 0-3: nearest / PSNR model per level 0.6, 1.25-1.36, 2.05-2.21, 1.58-1.65).
     """
     model, _ = load_course_model("srresnet_x4-cpu", prefer_own=False)
     up = model_upscaler(model)
@@ -165,8 +166,9 @@ def test_nearest_and_noise_are_worse_than_the_psnr_model(set5):
     assert r["noise"].mean > 2 * psnr.mean
     assert all(n > p for n, p in zip(r["noise"].levels, psnr.levels))
     assert r["bicubic"].mean > psnr.mean
-    assert r["nearest"].levels[1] > psnr.levels[1] and r["nearest"].levels[2] > 1.5 * psnr.levels[2]
-    assert r["nearest"].levels[0] < psnr.levels[0]
+    near = r["nearest"].levels
+    assert near[1] > 1.1 * psnr.levels[1] and near[2] > 1.5 * psnr.levels[2] and near[3] > 1.3 * psnr.levels[3]
+    assert near[0] < 0.8 * psnr.levels[0] and r["nearest"].mean < psnr.mean
 
 
 def test_each_set_is_normalised_by_its_own_statistics(crops):

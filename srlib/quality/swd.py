@@ -25,6 +25,15 @@ take their patches at the same positions (`paired=True`). Sorting still
 compares the two distributions, but the noise of where the patches fell
 cancels, and identical sets give exactly 0. `paired=False` draws the two sets
 independently, as ProGAN does for real and generated images.
+
+What it sees, on Set5 x4 (real and embedded samples, tests/test_swd.py): the
+course PSNR model scores lower (better) than bicubic, and far lower than
+bicubic + noise (sigma 0.03: worse at every level). Nearest-neighbour is worse
+than the PSNR model at 1/2, 1/4 and 1/8 resolution, where its 4-px blocks are
+sharp steps, but better at full resolution and hence on the mean of the
+levels, which the full-resolution level dominates: there, a 7x7 patch of
+nearest's block edges has the sharp, sparse look of HR detail and the PSNR
+model's smooth edges do not. Read the levels, not only the mean.
 """
 from __future__ import annotations
 
