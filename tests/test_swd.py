@@ -177,3 +177,11 @@ def test_each_set_is_normalised_by_its_own_statistics(crops):
     dim = [0.5 * x + 0.25 for x in crops]
     assert swd(dim, crops, patches_per_image=PATCHES).mean < 1e-3
     assert swd(_noisy(dim, 0.015), crops, patches_per_image=PATCHES).mean > 5
+
+
+def test_patches_come_from_every_part_of_the_image(crops):
+    """A wide image that differs only in its right-hand quarter is told apart from its original."""
+    wide = np.concatenate([crops[0][:64], crops[1][:64]], axis=1)  # 64 x 512
+    changed = wide.copy()
+    changed[:, 384:] = _noisy(wide[:, 384:], 0.1)
+    assert swd(changed, wide, patches_per_image=PATCHES, levels=1).mean > 20
