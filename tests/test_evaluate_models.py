@@ -325,7 +325,7 @@ def test_bench_evaluate_times_each_part(capsys, empty_root):
              "niqe of HR (reference row)", "total"]
     assert code == 0 and list(times) == parts and "5 images" in out and "embedded scikit-image samples" in out
     assert all(t >= 0 for t in times.values()) and times["inference (srresnet_x4-cpu)"] > 0
-    assert times["total"] == pytest.approx(sum(t for p, t in times.items() if p != "total"), abs=0.1)
+    assert times["total"] == pytest.approx(sum(t for p, t in times.items() if p != "total"), abs=0.05 * len(parts))  # 0.1 s print
 
 
 def test_lpips_as_this_machine_has_it(capsys, empty_root):
