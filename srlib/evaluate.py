@@ -416,8 +416,13 @@ def _score_model(label: str, upscale, bench: BenchmarkSet, metrics, conventions:
 
 def _reference_rows(bench: BenchmarkSet, progress: bool) -> tuple[dict, list[dict]]:
     """NIQE of a set's HR images: the score of a perfect output."""
-    rows = [{"model": REFERENCE, "dataset": bench.name, "image": p.name, "niqe": score_image("niqe", p.hr, None, bench.scale)}
-            for p in tqdm(bench.pairs, desc=f"NIQE of {bench.name} HR", disable=not progress, leave=False)]
+    rows = []
+    for p in tqdm(bench.pairs, desc=f"NIQE of {bench.name} HR", disable=not progress, leave=False):
+        try:
+            rows.append({"model": REFERENCE, "dataset": bench.name, "image": p.name,
+                         "niqe": score_image("niqe", p.hr, None, bench.scale)})
+        except SrlibError as e:
+            raise SrlibError(f"NIQE of {bench.name}'s HR image {p.name}: {e}") from None
     return {"model": REFERENCE, "dataset": bench.name, "images": len(rows),
             "niqe": float(np.mean([r["niqe"] for r in rows]))}, rows
 

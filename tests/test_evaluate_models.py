@@ -335,3 +335,9 @@ def test_lpips_as_this_machine_has_it(capsys, empty_root):
     header = [ln for ln in out.splitlines() if ln.startswith("model ")][-1]
     assert code == 0 and "PSNR" in header
     assert ("LPIPS" in header) if status is None else (f"LPIPS not computed: {status}" in out and "LPIPS" not in header)
+
+
+def test_an_image_too_small_for_niqe_is_named(capsys, empty_root, tmp_path):
+    write_images(tmp_path / "small", {"tiny": np.random.default_rng(0).random((64, 64, 3))})
+    line = one_error(capsys, "evaluate", "--dataset", str(tmp_path / "small"), "--metrics", "niqe")
+    assert "small" in line and "tiny" in line
