@@ -1,4 +1,10 @@
-"""Scoring an upscaling method on a benchmark set, the way the literature does."""
+"""Scoring upscalers on test sets, the way the literature does.
+
+`score_benchmark` / `evaluate`: PSNR and SSIM of one method on one set (the
+notebooks' building block). `evaluate_models`: the papers' table, several
+models x several sets, with the perceptual measures of srlib.quality (NIQE,
+SWD, LPIPS where present) next to PSNR/SSIM; `python -m srlib evaluate` prints it.
+"""
 from __future__ import annotations
 
 import csv
@@ -468,6 +474,8 @@ def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "s
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
         raise SrlibError(f"scale {scale!r}: the upscaling factor is a whole number of at least 2 (e.g. 4).")
     notes = []
+    if not models or not datasets:
+        raise SrlibError(f"no {'model' if not models else 'data set'} given: name at least one (e.g. bicubic, Set5).")
     if "lpips" in metrics:
         from .quality import lpips_status
 

@@ -264,6 +264,8 @@ def test_api_accepts_functions_and_modules_and_checks_output_size(empty_root):
         evaluate_models({"half": lambda lr, s: bicubic_upscale(lr, s)[::2]}, ["Set5"], progress=False)
     with pytest.raises(SrlibError, match="upscales x2, not x4"):
         evaluate_models({"net": tiny_model(2)}, ["Set5"], progress=False)
+    with pytest.raises(SrlibError, match="no data set given"):
+        evaluate_models(["bicubic"], [], progress=False)
 
 
 def test_niqe_follows_the_conventions_and_has_a_reference_row(empty_root):
