@@ -5,6 +5,16 @@ other question: does the output hold as much fine detail as a real photo?
 Frequencies above the LR grid's Nyquist limit (|f| >= 0.5 / scale cycles per
 HR pixel, in x or y) are exactly what an upscaler must invent; a PSNR model
 leaves little power there, a GAN puts it back (right or wrong).
+
+These are a spectral picture, not a texture measure: they count energy,
+whatever made it. Blocks and noise are high-frequency energy too. On Set5 x4,
+nearest-neighbour upscaling scores about 0 dB on `hf_power_ratio_db` (+0.05 dB
+on the real set, -3.0 dB on the embedded samples: closer to HR than the course
+PSNR model's -4.1 / -6.8 dB), and bicubic + white noise (sigma 0.03) about the
+PSNR model (-4.4 / -6.9 dB), though both are worse than bicubic in PSNR. So
+never read them alone as "more realistic texture": compare distributions with
+`srlib.quality.swd` (per pyramid level) and `srlib.quality.niqe`, and look at
+the crops (notebook 05, section 2).
 """
 from __future__ import annotations
 
@@ -59,10 +69,14 @@ def high_frequency_power(img, scale: int, crop: int = 0) -> float:
 
 
 def hf_power_ratio_db(sr, hr, scale: int, crop: int | None = None) -> float:
-    """10 log10(high-frequency power of SR / of HR): 0 dB = as much fine detail as the real image.
+    """10 log10(high-frequency power of SR / of HR): 0 dB = as much high-frequency energy as the real image.
 
     Negative: smoother than real (bicubic, PSNR models); positive: more
     high-frequency energy than real (noise, over-sharpening, GAN artefacts).
+    Blind spots: it rewards blockiness and noise (nearest-neighbour scores
+    near 0 dB, bicubic + noise about a PSNR model: module docstring), so it is
+    never a texture measure alone: read it next to SWD (per level) and NIQE
+    (srlib.quality), which compare distributions.
     """
     crop = scale if crop is None else crop
     a, b = as_hwc(sr, "SR image"), as_hwc(hr, "HR image")
