@@ -481,7 +481,7 @@ def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "s
 
         status = lpips_status()
         if status is not None:
-            metrics, notes = tuple(m for m in metrics if m != "lpips"), [f"LPIPS not computed: {status}"]
+            metrics, notes = tuple(m for m in metrics if m != "lpips"), [f"{status} LPIPS left out; the rest is computed."]
             if not metrics:
                 raise SrlibError(f"LPIPS cannot be computed here ({status}); ask for other measures as well.")
     save_dir = check_image_dir(save_images, overwrite)
