@@ -38,8 +38,8 @@ def _save_alexnet(path):
 def _save_linear(path, seed=0):
     g = torch.Generator().manual_seed(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1, generator=g) for i, c in enumerate((64, 192, 384, 256, 256))},
-               path)
+    widths = (64, 192, 384, 256, 256)
+    torch.save({f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1, generator=g) for i, c in enumerate(widths)}, path)
 
 
 @pytest.fixture

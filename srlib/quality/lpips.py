@@ -59,7 +59,7 @@ def _package_linear_weights() -> Path | None:
 
 
 def linear_weights_path() -> Path:
-    """The LPIPS linear layers: the `lpips` package's alex.pth when present, else torch.hub.get_dir()/checkpoints/lpips_alex_v0.1.pth."""
+    """LPIPS's linear layers: the `lpips` package's alex.pth if present, else torch.hub.get_dir()/checkpoints/LINEAR_FILE."""
     packaged = _package_linear_weights()
     if packaged is not None and packaged.is_file():
         return packaged

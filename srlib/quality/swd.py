@@ -218,7 +218,8 @@ def swd(sr_images, hr_images, *, seed: int = 0, patches_per_image: int | None = 
     False draws them independently, as ProGAN.
     """
     seed = _check_count(seed, "seed", 0)
-    dir_repeats, dirs_per_repeat = _check_count(dir_repeats, "dir_repeats"), _check_count(dirs_per_repeat, "dirs_per_repeat")
+    dir_repeats = _check_count(dir_repeats, "dir_repeats")
+    dirs_per_repeat = _check_count(dirs_per_repeat, "dirs_per_repeat")
     sets = _as_set(sr_images, "SR"), _as_set(hr_images, "HR")
     fewest = min(len(s) for s in sets)
     if patches_per_image is None:
