@@ -22,7 +22,8 @@ def cmd_info(args) -> None:
             state = "found" if is_available(name) else "missing"
         except SrlibError as e:  # e.g. a folder without read permission: report it, list the others
             state, problems = "unreadable", problems + [str(e)]
-        print(f"  {name:<8} {state:<10} {spec.about}")
+        get = f"  (python -m srlib download {name})" if state == "missing" else ""
+        print(f"  {name:<8} {state:<10} {spec.about}{get}")
     for p in problems:
         print(f"  note: {p}")
 
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("download", help="download data sets (checksummed) into the data root")
-    s.add_argument("names", nargs="+", metavar="NAME", help="Set5, Set14, BSD100, T91, BSDS200")
+    s.add_argument("names", nargs="+", metavar="NAME", help="Set5, Set14, BSD100, Urban100, T91, BSDS200")
     s.add_argument("--force", action="store_true", help="fetch again even when present")
     s.set_defaults(func=cmd_download)
 

@@ -65,7 +65,6 @@ def test_info_lists_urban100_as_missing(tmp_path):
     assert len(line) == 1 and line[0].split()[1] == "missing", proc.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="cmd_info prints no download command yet (a two-line change in srlib/cli.py)")
 def test_info_says_how_to_get_a_missing_set(tmp_path):
     line = [ln for ln in cli("info", root=tmp_path).stdout.splitlines() if ln.split()[:1] == ["Urban100"]][0]
     assert "python -m srlib download Urban100" in line
