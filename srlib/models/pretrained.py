@@ -97,15 +97,16 @@ def load_course_model(name: str, prefer_own: bool = True) -> tuple[nn.Module, di
     return model, {**meta, "path": str(path), "source": where, "why": why}
 
 
-def export_course_model(name: str, dataset: str = "Set5", allow_unfinished: bool = False) -> Path:
+def export_course_model(name: str, datasets=("Set5",), metrics=("psnr", "ssim"), allow_unfinished: bool = False) -> Path:
     """Maintainers: copy your own run of a course model into srlib/pretrained/, with its measured scores.
 
     Run the recipe first (`python -m srlib train RECIPE`), with the real data sets
-    under the data root; the file keeps the run's metadata plus {dataset}_psnr/_ssim.
+    under the data root; the file keeps the run's metadata plus {set}_{metric} for
+    every data set and metric (srlib.evaluate.evaluate_models' conventions; the GAN
+    models are exported with Set5, Set14, BSD100 and psnr, ssim, niqe, swd).
     Only a finished run of the recipe as shipped is exported, unless `allow_unfinished`.
     """
-    from ..data import load_benchmark
-    from ..evaluate import mean_scores, score_benchmark
+    from ..evaluate import evaluate_models
     from .weights import save_generator
 
     own = checkpoint_dir() / name / "generator.pt"
@@ -116,7 +117,7 @@ def export_course_model(name: str, dataset: str = "Set5", allow_unfinished: bool
     model, meta = load_generator(own)
     header = load_weights_file(own)
     preset, scale = header["preset"], header["scale"]
-    p, s = mean_scores(score_benchmark(model, load_benchmark(dataset, scale, fallback=False)))
-    key = dataset.lower()
-    meta = {**meta, f"{key}_psnr": round(p, 4), f"{key}_ssim": round(s, 4)}
-    return save_generator(model, shipped_path(name), preset, scale, **meta)
+    table = evaluate_models({name: model}, [datasets] if isinstance(datasets, str) else datasets, metrics, scale,
+                            fallback=False, progress=False, reference=False)
+    scores = {f"{row['dataset'].lower()}_{m}": round(row[m], 4) for row in table.sets for m in table.metrics}
+    return save_generator(model, shipped_path(name), preset, scale, **{**meta, **scores})
