@@ -110,3 +110,36 @@ def test_a_crop_that_leaves_nothing_is_refused(baboon):
         niqe(baboon, crop=300)
     with pytest.raises(SrlibError, match="whole number"):
         niqe(baboon, crop=2.5)
+
+
+def nearest(lr, scale):
+    return np.repeat(np.repeat(lr, scale, axis=0), scale, axis=1)
+
+
+def noisy_bicubic(lr, scale, sigma=0.03):
+    from srlib.evaluate import bicubic_upscale
+
+    up = bicubic_upscale(lr, scale)
+    return np.clip(up + sigma * np.random.default_rng(lr.shape[0]).standard_normal(up.shape), 0, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["real", "samples"])
+def test_nearest_neighbour_and_noise_are_less_natural_than_the_psnr_model(source, request, monkeypatch, tmp_path):
+    # the two blind spots of the high-frequency power ratio (both score "more detail" than the PSNR model there)
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path / "runs"))
+    if source == "real":
+        monkeypatch.setenv("SRLIB_DATA_DIR", str(request.getfixturevalue("datasets")))
+    else:
+        monkeypatch.setenv("SRLIB_DATA_DIR", str(tmp_path / "empty"))
+    from srlib.data import load_benchmark
+    from srlib.evaluate import model_upscaler
+    from srlib.models import load_course_model
+
+    bench = load_benchmark("Set5", 4)
+    assert (bench.name == "samples") == (source == "samples")
+    model = model_upscaler(load_course_model("srresnet_x4-cpu")[0])
+    score = {name: np.mean([niqe(f(p.lr, 4), crop=4) for p in bench.pairs])
+             for name, f in (("psnr model", model), ("nearest", nearest), ("noise", noisy_bicubic))}
+    assert score["nearest"] > score["psnr model"] + 0.5, score
+    assert score["noise"] > score["psnr model"] + 0.5, score
