@@ -46,6 +46,8 @@ class TrainConfig:
     val_dataset: str = "Set5"
     checkpoint_every: int = 250
     train_sets: tuple[str, ...] = ("T91", "BSDS200")
+    degradation: str = "bicubic"  # how LR patches are made: bicubic (MATLAB) | realesrgan | bsrgan (on the fly)
+    usm_target: bool = False  # Real-ESRGAN: train on unsharp-masked HR targets
     init_from: str = ""  # weights of a PSNR generator to start from
     seed: int = 0
     device: str = "auto"
@@ -81,6 +83,7 @@ _KINDS = {  # annotation -> (accepted types, in words)
     "str": (str, "a string"), "int": (int, "a whole number"), "float": ((int, float), "a number"),
     "bool": (bool, "true or false"), "str | None": ((str, type(None)), "a string"),
 }
+DEGRADATIONS = ("bicubic", "realesrgan", "bsrgan")
 _POSITIVE = ("scale", "steps", "batch_size", "patch_size", "n_critic")
 _NON_NEGATIVE = ("pixel_weight", "adv_weight", "perceptual_weight", "feature_matching_weight", "gp_weight",
                  "lr_g", "lr_d", "ema_decay", "grad_clip", "val_every", "checkpoint_every")
@@ -111,6 +114,11 @@ def _check_settings(cfg: TrainConfig) -> None:
             raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must not be negative.")
     if cfg.ema_decay >= 1:
         raise SrlibError(f"ema_decay = {cfg.ema_decay} must be below 1 (0 disables the EMA; ESRGAN uses 0.999).")
+    if cfg.degradation not in DEGRADATIONS:
+        raise SrlibError(f"unknown degradation {cfg.degradation!r}; use {', '.join(DEGRADATIONS)}.")
+    if cfg.usm_target and cfg.degradation == "bicubic":
+        raise SrlibError("usm_target sharpens the targets of the real-world degradations; set degradation = "
+                         "\"realesrgan\" or \"bsrgan\" too, or leave usm_target false.")
     if cfg.perceptual_criterion not in CRITERIA:
         raise SrlibError(f"unknown perceptual_criterion {cfg.perceptual_criterion!r}; use {', '.join(CRITERIA)}.")
 

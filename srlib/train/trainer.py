@@ -235,8 +235,14 @@ class Trainer:
         raise SrlibError(f"unknown {what} {name!r}; known: {', '.join(known)}.")
 
     def _load_patches(self) -> PairedPatchDataset:
-        images, self.data_source = load_training_images(self.cfg.train_sets)
-        return PairedPatchDataset(images, self.cfg.scale, self.cfg.patch_size, length=2**62, seed=self.cfg.seed)
+        cfg = self.cfg
+        images, self.data_source = load_training_images(cfg.train_sets)
+        if cfg.degradation == "bicubic":
+            return PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**62, seed=cfg.seed)
+        from ..data.realworld_patches import RealWorldPatchDataset
+
+        return RealWorldPatchDataset(images, cfg.scale, cfg.patch_size, length=2**62, seed=cfg.seed,
+                                     order=cfg.degradation, usm_target=cfg.usm_target)
 
     # ---- one iteration --------------------------------------------------------------------------
 
