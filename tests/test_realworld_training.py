@@ -23,3 +23,10 @@ def test_realesrgan_recipe_follows_the_paper_at_paper_size():
     # options/train_realesrgan_x4plus.yml: L1 1.0, perceptual 1.0, vanilla GAN 0.1, 256 px, EMA 0.999, USM targets
     assert (paper.pixel_weight, paper.perceptual_weight, paper.adv_weight) == (1.0, 1.0, 0.1)
     assert (paper.patch_size, paper.ema_decay, paper.usm_target, paper.adversarial) == (256, 0.999, True, "nonsaturating")
+
+
+def test_realesrgan_starts_from_the_l1_stage_on_the_same_degradations():
+    net, gan = load_recipe("realesrnet_x4", "cpu"), load_recipe("realesrgan_x4", "cpu")
+    assert not net.discriminator and net.degradation == gan.degradation
+    assert gan.init_from == "realesrnet_x4-cpu" and net.init_from == "rrdbnet_x4-cpu"
+    assert net.generator == gan.generator == "rrdbnet-cpu"
