@@ -132,14 +132,22 @@ def load_model_file(path: str | Path, scale: int) -> tuple[torch.nn.Module, str]
     """The generator in a weights file (save_generator, generator.pt) or a training checkpoint (last.pt), and a line about it.
 
     A checkpoint's EMA weights are used when it has them (as the trainer's own
-    validation and generator.pt do). A file made for another scale is refused.
+    validation and generator.pt do). An official ESRGAN / Real-ESRGAN .pth loads as
+    RRDBNet (srlib.models.official). A file made for another scale is refused.
     """
-    from .models import build_generator, load_generator, load_weights_file
+    from .models import build_generator, load_generator
+    from .models.official import load_official, official_layout, read_state_file
     from .models.weights import describe_mismatch
     from .train.checkpoint import load_checkpoint
 
     path = Path(path)
-    header = load_weights_file(path)
+    header = read_state_file(path)
+    if official_layout(header):
+        model, about = load_official(header, name=str(path))
+        if model.scale != scale:
+            raise SrlibError(f"{path} holds a x{model.scale} model (official RRDBNet); it cannot upscale x{scale}. "
+                             f"Use it with --scale {model.scale}, or give a x{scale} model.")
+        return model, about
     if isinstance(header, dict) and "preset" in header and "state_dict" in header:
         preset, file_scale, kind = header.get("preset"), header.get("scale"), "generator weights"
     elif isinstance(header, dict) and isinstance(header.get("config"), dict) and "generator" in header:
