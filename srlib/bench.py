@@ -208,3 +208,56 @@ def print_evaluate(result: dict) -> None:
     for part, seconds in result["times"].items():
         print(f"{part:<34}{seconds:>9.1f}{1000 * seconds / result['images']:>10.0f}")
     print(f"{'total':<34}{sum(result['times'].values()):>9.1f}")
+
+
+def bench_degrade(batch: int = 16, patch: int = 96, scale: int = 4, rounds: int = 5,
+                  generator: str = "rrdbnet-cpu", discriminator: str = "patch-sn-cpu") -> dict:
+    """ms per batch of on-the-fly Real-ESRGAN / BSRGAN degradation against one G + D training step.
+
+    The degradation is RealWorldPatchDataset.batch (crop, augment, degrade; with and without USM
+    targets); the step is a forward + backward of the generator on the LR batch and of the
+    discriminator on the SR and HR batches. Median of `rounds` interleaved rounds.
+    """
+    import statistics
+
+    from .data import load_training_images
+    from .data.realworld_patches import RealWorldPatchDataset
+    from .models import build_discriminator
+
+    images, source = load_training_images(limit=40)
+    sets = {"realesrgan": RealWorldPatchDataset(images, scale, patch, length=2**40, seed=0),
+            "realesrgan + USM target": RealWorldPatchDataset(images, scale, patch, length=2**40, seed=0, usm_target=True),
+            "bsrgan": RealWorldPatchDataset(images, scale, patch, length=2**40, seed=0, order="bsrgan")}
+    torch.manual_seed(0)
+    G, D = build_generator(generator, scale), build_discriminator(discriminator, patch)
+    lr, hr = sets["realesrgan"].batch(range(batch))
+
+    def step():
+        G.zero_grad(set_to_none=True)
+        D.zero_grad(set_to_none=True)
+        (D(G(lr)).mean() + D(hr).mean()).backward()
+
+    step()
+    times = {name: [] for name in sets} | {"training step (G + D fwd+bwd)": []}
+    for r in range(rounds):
+        for name, ds in sets.items():
+            start = time.perf_counter()
+            ds.batch(range((r + 1) * batch, (r + 2) * batch))
+            times[name].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        step()
+        times["training step (G + D fwd+bwd)"].append(time.perf_counter() - start)
+    return {"ms": {k: 1000 * statistics.median(v) for k, v in times.items()}, "source": source, "batch": batch,
+            "patch": patch, "scale": scale, "rounds": rounds, "threads": torch.get_num_threads(),
+            "models": f"{generator} + {discriminator}"}
+
+
+def print_degrade(result: dict) -> None:
+    r = result
+    print(f"batch {r['batch']} of {r['patch']}x{r['patch']} HR -> {r['patch'] // r['scale']}px LR; CPU threads: {r['threads']}; "
+          f"median of {r['rounds']} interleaved rounds; models {r['models']}")
+    print(f"training data: {r['source']}")
+    step = r["ms"]["training step (G + D fwd+bwd)"]
+    print(f"{'':<32}{'ms/batch':>10}{'of a step':>11}")
+    for name, ms in r["ms"].items():
+        print(f"{name:<32}{ms:>10.1f}{ms / step:>11.1%}")

@@ -139,6 +139,8 @@ def cmd_bench(args) -> None:
         bench.print_models(rows, args.scale, args.size, args.batch)
     if args.what == "evaluate":
         bench.print_evaluate(bench.bench_evaluate(args.model, args.dataset or ("Set5", "Set14", "BSD100"), args.scale))
+    if args.what == "degrade":
+        bench.print_degrade(bench.bench_degrade(scale=args.scale, rounds=args.rounds))
 
 
 EVALUATE_EPILOG = """\
@@ -216,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_course)
 
     s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
-    s.add_argument("what", choices=["models", "train", "evaluate"])
+    s.add_argument("what", choices=["models", "train", "evaluate", "degrade"])
     s.add_argument("--steps", type=int, default=8, help="timed training steps per recipe (bench train)")
     s.add_argument("--scale", type=int, default=4)
     s.add_argument("--size", type=int, default=32, help="LR input side")
