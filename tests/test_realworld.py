@@ -347,3 +347,13 @@ def test_bad_arguments_refused():
         bivariate_kernel("iso", 8, 1.0)
     with pytest.raises(SrlibError, match="quality"):
         jpeg_compress(hr, 0)
+
+
+def test_bench_degrade_reports_each_pipeline_and_the_step(capsys):
+    from srlib.bench import bench_degrade, print_degrade
+
+    r = bench_degrade(batch=2, patch=32, rounds=1, generator="srresnet-cpu")
+    assert set(r["ms"]) == {"realesrgan", "realesrgan + USM target", "bsrgan", "training step (G + D fwd+bwd)"}
+    assert all(v > 0 for v in r["ms"].values())
+    print_degrade(r)
+    assert "of a step" in capsys.readouterr().out

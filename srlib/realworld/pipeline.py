@@ -345,7 +345,7 @@ def degrade_realesrgan(hr: torch.Tensor, scale: int = 4, *, seed: int | None = N
         steps = []
         outs.append(_degrade_one(img, scale, g, opts, order, lambda n, _x, d: steps.append((n, d))))
         params.append(steps)
-    lr = torch.cat(outs)
+    lr = torch.cat(outs).to(hr.device)  # computed on the CPU: JPEG is PIL's
     return (lr, params) if return_params else lr
 
 
