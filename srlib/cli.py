@@ -128,6 +128,20 @@ def cmd_course(args) -> None:
         raise SystemExit(1)
 
 
+def cmd_upscale(args) -> None:
+    from .upscale import upscale_paths
+
+    if args.tile is not None and args.tile < 0:
+        raise SrlibError(f"--tile {args.tile}: give a tile side in LR pixels (e.g. 256), or 0 for the whole image.")
+    failures = upscale_paths(args.inputs, args.out, args.model, args.scale, args.tile or None, args.overwrite)
+    for src, why in failures:
+        print(f"error: {src}: {why}", file=sys.stderr)
+    if failures:
+        print(f"{len(failures)} image{'s' if len(failures) > 1 else ''} failed (listed above); the others were "
+              "written.", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def cmd_bench(args) -> None:
     from . import bench
 
@@ -216,6 +230,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--smoke", action="store_true", help="smoke mode: tiny data, a few steps")
     s.add_argument("--only", nargs="*", help="notebook numbers or names to run, e.g. 00 01")
     s.set_defaults(func=cmd_course)
+
+    s = sub.add_parser("upscale", help="upscale your own images or folders (PNG, JPEG, WebP, TIFF; alpha, grey, "
+                                       "16-bit, ICC and EXIF kept)")
+    s.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders (their PNG/JPEG/WebP/TIFF files)")
+    s.add_argument("-o", "--out", metavar="OUT", help="output folder (default: next to each input), or the output "
+                                                      "file for one input; outputs are named STEM_xSCALE.EXT")
+    s.add_argument("--model", metavar="NAME|PATH",
+                   help="a course model (default: realesrgan_x4-cpu when present, else esrgan_x4-cpu), bicubic, a "
+                        "generator.pt / last.pt or a run's folder, or an official RRDB_ESRGAN_x4.pth / "
+                        "RealESRGAN_x4plus.pth you downloaded")
+    s.add_argument("--scale", type=int, default=4, help="the model's scale (default 4)")
+    s.add_argument("--tile", type=int, default=256, help="tile side in LR pixels: memory grows with it, not with the "
+                                                         "image (default 256; 0 = the whole image at once)")
+    s.add_argument("--overwrite", action="store_true", help="replace existing outputs (an input is never replaced)")
+    s.set_defaults(func=cmd_upscale)
 
     s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
     s.add_argument("what", choices=["models", "train", "evaluate", "degrade"])
