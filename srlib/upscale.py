@@ -14,6 +14,7 @@ decompression bombs; a folder run goes on past a bad file and lists the failures
 from __future__ import annotations
 
 import io
+import os
 import sys
 import zlib
 from dataclasses import dataclass, replace
@@ -298,10 +299,19 @@ def upscale_file(src: Path, dst: Path, upscale_rgb, scale: int, overwrite: bool 
         encode_picture(pic, fmt)  # refuses before the network runs
     out = upscale_picture(pic, upscale_rgb, scale)
     data = encode_picture(out, fmt)
-    if dst.exists() and not overwrite:
+    existed = dst.exists()
+    if existed and not overwrite:
         raise SrlibError(f"{dst} appeared while upscaling; it was not replaced (pass --overwrite to replace it).")
+    mode = dst.stat().st_mode & 0o7777 if existed else _new_file_mode()
     atomic_write_bytes(data, dst)
+    os.chmod(dst, mode)  # the temporary file was private (mkstemp); an image gets the usual permissions
     return pic, out
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 # ---- models --------------------------------------------------------------------------------------------------
@@ -355,6 +365,9 @@ def resolve_model(spec: str | None, scale: int = 4, tile: int | None = 256, prog
                              f"unknown model {spec!r}: give a course model ({', '.join(COURSE_MODELS)}), bicubic, "
                              f"the path of a generator.pt / last.pt / official .pth file, or a run's folder.")
         model, about = load_model_file(path, scale)
+    if tile and getattr(model, "tile_multiple", 1) > 1:
+        tile = None  # srlib.infer places tiles at any offset, which such a network does not compute alike
+        about += "; whole image at once, no tiles (its pixel-unshuffle input)"
 
     def run(img: np.ndarray) -> np.ndarray:
         from .infer import upscale_array

@@ -1,5 +1,5 @@
 """`python -m srlib upscale`: what a photo carries is kept, inputs are never lost, every mistake is one line."""
-import io
+import os
 
 import numpy as np
 import png
@@ -203,8 +203,20 @@ def test_the_input_is_never_overwritten(capsys, tmp_path, tiny):
     assert code == 2 and "already exists; nothing was written" in err[0] and "--overwrite" in err[0]
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.png")} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "a_x4.png", "tiny.pt"]  # no temporary left
+    (tmp_path / "a_x4.png").chmod(0o640)
     code, out, err = run(capsys, tmp_path / "a.png", "--model", tiny[0], "--overwrite")
     assert code == 0 and (tmp_path / "a_x4.png").read_bytes() != before["a_x4.png"]
+    assert (tmp_path / "a_x4.png").stat().st_mode & 0o777 == 0o640  # a replaced file keeps its permissions
+
+
+def test_outputs_get_the_usual_permissions(capsys, tmp_path):
+    Image.fromarray(smooth(8, 8, 3)).save(tmp_path / "a.png")
+    mask = os.umask(0o022)
+    try:
+        assert run(capsys, tmp_path / "a.png", "--model", "bicubic", "--tile", "0")[0] == 0
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a_x4.png").stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
 
 
 def test_a_bad_file_in_a_folder_is_reported_and_the_others_written(capsys, tmp_path, tiny):
@@ -285,3 +297,30 @@ def test_an_rgba_image_cannot_become_a_jpeg(capsys, tmp_path):
     Image.fromarray(smooth(8, 8, 4), "RGBA").save(tmp_path / "a.png")
     code, out, err = run(capsys, tmp_path / "a.png", "-o", tmp_path / "a.jpg", "--model", "bicubic")
     assert code == 1 and "JPEG has no alpha channel" in err[0] and not (tmp_path / "a.jpg").exists()
+
+
+def test_a_realesrgan_x2plus_file_runs_on_the_whole_image(capsys, tmp_path):
+    from srlib.models import UnshuffleRRDBNet
+
+    torch.manual_seed(0)
+    net = UnshuffleRRDBNet(2, channels=8, blocks=1, growth=4).eval()
+    names = {"ups.0": "conv_up1", "ups.1": "conv_up2"}
+    state = {}
+    for key, value in net.state_dict().items():
+        if key.startswith("body.0.blocks."):  # body.0.blocks.K.convs.J.weight -> body.0.rdb{K+1}.conv{J+1}.weight
+            k, _, j, leaf = key.split(".")[3:]
+            key = f"body.0.rdb{int(k) + 1}.conv{int(j) + 1}.{leaf}"
+        else:
+            head, leaf = key.rsplit(".", 1)
+            key = f"{names.get(head, head)}.{leaf}"
+        state[key] = value
+    torch.save({"params_ema": state}, tmp_path / "RealESRGAN_x2plus.pth")
+    arr = np.random.default_rng(0).integers(0, 256, (101, 97, 3), dtype=np.uint8)  # odd sizes, several tiles of 16
+    Image.fromarray(arr).save(tmp_path / "a.png")
+    code, out, err = run(capsys, tmp_path / "a.png", "--model", tmp_path / "RealESRGAN_x2plus.pth", "--scale", "2",
+                         "--tile", "16")
+    assert code == 0 and "whole image at once" in out[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(arr.astype(np.float32) / 255).permute(2, 0, 1)[None]).clamp(0, 1)
+    got = np.asarray(Image.open(tmp_path / "a_x2.png")).astype(int)
+    assert np.abs(got - np.round(want[0].permute(1, 2, 0).numpy() * 255)).max() <= 1

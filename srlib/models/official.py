@@ -59,8 +59,12 @@ _ABOUT = {"esrgan": "official ESRGAN layout (RRDB_ESRGAN_x4.pth)",
 class UnshuffleRRDBNet(RRDBNet):
     """BasicSR's RRDBNet for x2: pixel-unshuffle the input by 2 (4x the channels), then the x4 network.
 
-    Odd sizes are reflect-padded to even and the output cropped, as Real-ESRGAN does.
+    Odd sizes are reflect-padded to even and the output cropped, as Real-ESRGAN does. The
+    network sees 2x2 pixel groups, so it is shift-equivariant by 2 pixels only: tiles must start
+    at multiples of `tile_multiple` to give the whole-image output.
     """
+
+    tile_multiple = 2
 
     def __init__(self, unshuffle: int = 2, channels: int = 64, blocks: int = 23, growth: int = 32):
         super().__init__(4, channels, blocks, growth)
