@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("upscale", help="upscale your own images or folders (PNG, JPEG, WebP, TIFF; alpha, grey, "
                                        "16-bit, ICC and EXIF kept)")
-    s.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders (their PNG/JPEG/WebP/TIFF files)")
+    s.add_argument("inputs", nargs="+", metavar="IN", help="image files, or folders (their PNG/JPEG/WebP/TIFF files; not subfolders)")
     s.add_argument("-o", "--out", metavar="OUT", help="output folder (default: next to each input), or the output "
                                                       "file for one input; outputs are named STEM_xSCALE.EXT")
     s.add_argument("--model", metavar="NAME|PATH",
