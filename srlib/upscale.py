@@ -94,7 +94,10 @@ def _metadata(im: Image.Image) -> dict:
     exif_bytes = None
     if im.format != "TIFF":  # a TIFF's "EXIF" is its own structure (strips, sizes): only ICC and DPI are carried
         exif.pop(ORIENTATION, None)
-        exif_bytes = exif.tobytes() if len(exif) else None
+        try:
+            exif_bytes = exif.tobytes() if len(exif) else None
+        except Exception:  # a malformed EXIF block costs the metadata, not the image
+            exif_bytes = None
     dpi = im.info.get("dpi")
     return {"icc": im.info.get("icc_profile") or None, "exif": exif_bytes, "dpi": tuple(dpi) if dpi else None,
             "orientation": orientation if orientation in _ORIENT else 1}
