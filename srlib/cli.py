@@ -49,7 +49,7 @@ def cmd_evaluate(args) -> None:
     datasets += [load_lr_folder(d, args.scale) for d in args.lr_folder or []]
     table = evaluate_models(args.models or ["bicubic"], datasets, args.metrics, args.scale, fallback=not args.strict,
                             save_images=args.save_images, overwrite=args.overwrite, y_channel=not args.rgb,
-                            round_y=not args.no_round)
+                            round_y=not args.no_round, degrade=args.degrade, degrade_seed=args.degrade_seed)
     print("\n".join([*table.notes, f"x{args.scale}; " + table.conventions[0], *table.conventions[1:]]))
     if args.per_image:
         print(table.format(per_image=True) + "\n")
@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rgb", action="store_true", help="PSNR/SSIM on RGB instead of the Y channel")
     s.add_argument("--no-round", action="store_true", help="do not round Y to integers (BasicSR's convention)")
     s.add_argument("--strict", action="store_true", help="fail instead of using the embedded samples for a missing set")
+    s.add_argument("--degrade", choices=["realesrgan", "bsrgan"],
+                   help="score on real-world damage: each LR is a seeded draw of this degradation of its HR image")
+    s.add_argument("--degrade-seed", type=int, default=0, metavar="N", help="the draw's seed (default 0)")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("train", help="train a recipe (srresnet_x4, srgan_x4, esrgan_x4, ...)")

@@ -465,7 +465,8 @@ def load_sets(datasets, scale: int = 4, fallback: bool = True, metrics=(), notes
 
 def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "ssim"), scale: int = 4,
                     fallback: bool = True, progress: bool = True, reference: bool = True, save_images=None,
-                    overwrite: bool = False, seed: int = 0, y_channel: bool = True, round_y: bool = True) -> Table:
+                    overwrite: bool = False, seed: int = 0, y_channel: bool = True, round_y: bool = True,
+                    degrade: str | None = None, degrade_seed: int = 0) -> Table:
     """Score every model on every data set, as the literature's tables do; returns a Table.
 
     models: a list of specs (see load_model: "bicubic", course model names, weights paths) or a
@@ -476,7 +477,9 @@ def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "s
     `seed`. `reference` adds NIQE of the HR images (a row "HR (reference)"). `save_images`: a new or
     empty folder that receives DIR/model/set/image.png. A set missing from the data root falls back to
     the embedded samples when `fallback` (scored once, however many missing sets asked for them).
-    LPIPS, when it is not usable here, is left out and a note says what to install.
+    LPIPS, when it is not usable here, is left out and a note says what to install. `degrade`
+    ("realesrgan" or "bsrgan") replaces every LR by a seeded draw of that real-world degradation of its
+    HR image (srlib.data.degraded, stream `degrade_seed`): how models fare on damaged photos.
     """
     metrics = parse_metrics(metrics)
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
@@ -499,6 +502,11 @@ def evaluate_models(models=("bicubic",), datasets=("Set5",), metrics=("psnr", "s
         upscalers[label], about = load_model(spec, scale)
         notes.append(f"model {label}: {about}")
     sets = load_sets(datasets, scale, fallback, metrics, notes)
+    if degrade:
+        from .data.degraded import degrade_benchmark
+
+        sets = [degrade_benchmark(b, degrade, degrade_seed) for b in sets]
+        notes.append(f"LR images: a {degrade} degradation of each HR image (seed {degrade_seed}), not the set's own LR")
     table = Table(scale, metrics, notes=notes, conventions=describe_conventions(metrics, scale, y_channel, round_y, seed))
     for bench in sets:
         parts = [_reference_rows(bench, progress)] if reference and "niqe" in metrics and bench.pairs[0].hr is not None else []
