@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from srlib import SrlibError
-from srlib.cli import main
 from srlib.evaluate import load_model_file
 from srlib.models import OFFICIAL_WEIGHTS, build_generator, load_official
 from srlib.models.official import missing_official_file
@@ -101,7 +100,6 @@ def test_realesrgan_file_prefers_params_ema(tmp_path):
         assert torch.allclose(load_official(path)[0](x), official_forward(raw, x, "basicsr", 3), atol=1e-5)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["esrgan", "basicsr"])
 def test_paper_size_files_load_at_23_blocks_64_channels(tmp_path, layout):
     state = official_state(layout, nb=23, nf=64, gc=32)
@@ -200,7 +198,7 @@ def test_a_damaged_file_is_one_line(tmp_path):
     assert "damaged or incomplete" in one_error(e)
 
 
-def test_a_missing_official_file_says_where_to_get_it(tmp_path, capsys):
+def test_a_missing_official_file_says_where_to_get_it(tmp_path):
     msg = missing_official_file(str(tmp_path / "RealESRGAN_x4plus.pth"))
     assert OFFICIAL_WEIGHTS["RealESRGAN_x4plus.pth"] in msg and "not shipped" in msg
     assert "releases/download/v0.1.0/RealESRGAN_x4plus.pth" in OFFICIAL_WEIGHTS["RealESRGAN_x4plus.pth"]
