@@ -160,12 +160,13 @@ def _pil_array(im: Image.Image) -> np.ndarray:
 # ---- upscaling -----------------------------------------------------------------------------------------------
 
 
-def upscale_picture(pic: Picture, upscale_rgb: Callable[[np.ndarray], np.ndarray], scale: int) -> Picture:
-    """Colour through `upscale_rgb` ((H, W, 3) -> (sH, sW, 3), floats in [0, 1]), alpha by bicubic, grey kept grey."""
+def upscale_picture(pic: Picture, upscale_rgb: Callable[..., np.ndarray], scale: int) -> Picture:
+    """Colour through `upscale_rgb(img, bits)` ((H, W, 3) -> (sH, sW, 3), floats in [0, 1]), alpha by bicubic,
+    grey kept grey. `bits` is the picture's depth, so that 16-bit pictures are not computed in half precision."""
     from .degrade import imresize
 
     rgb = pic.pixels if pic.pixels.shape[2] == 3 else np.repeat(pic.pixels, 3, axis=2)
-    sr = np.asarray(upscale_rgb(np.ascontiguousarray(rgb)), dtype=np.float32)
+    sr = np.asarray(upscale_rgb(np.ascontiguousarray(rgb), pic.bits), dtype=np.float32)
     h, w = rgb.shape[:2]
     if sr.shape != (h * scale, w * scale, 3):
         raise SrlibError(f"the model returned {sr.shape[1]}x{sr.shape[0]} for a {w}x{h} image, not x{scale}.")
@@ -361,7 +362,7 @@ def resolve_model(spec: str | None, scale: int = 4, tile: int | None = 256, prog
     if spec == "bicubic":
         from .degrade import imresize
 
-        return (lambda img: imresize(img, scale)), f"bicubic (MATLAB imresize, no network) x{scale}"
+        return (lambda img, bits=8: imresize(img, scale)), f"bicubic (MATLAB imresize, no network) x{scale}"
     if spec in COURSE_MODELS:
         path, where, chosen = choose_course_model(spec)
         model, about = load_model_file(path, scale)
@@ -379,10 +380,11 @@ def resolve_model(spec: str | None, scale: int = 4, tile: int | None = 256, prog
         tile = None  # srlib.infer places tiles at any offset, which such a network does not compute alike
         about += "; whole image at once, no tiles (its pixel-unshuffle input)"
 
-    def run(img: np.ndarray) -> np.ndarray:
+    def run(img: np.ndarray, bits: int = 8) -> np.ndarray:
         from .infer import upscale_array
 
-        return upscale_array(model, img, scale=scale, tile=tile, progress=progress)
+        # fp16 (CUDA's default) keeps 11 significant bits: fine for 8-bit output, not for 16
+        return upscale_array(model, img, scale=scale, tile=tile, progress=progress, half="auto" if bits <= 8 else False)
 
     return run, about
 
