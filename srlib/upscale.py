@@ -264,7 +264,10 @@ def collect_inputs(inputs) -> list[Path]:
             files.append(p)
         else:
             raise SrlibError(f"{p}: no such file or folder.")
-    return list(dict.fromkeys(files))
+    unique: dict[Path, Path] = {}
+    for f in files:
+        unique.setdefault(f.resolve(), f)  # each file once, however it was named
+    return list(unique.values())
 
 
 def plan_outputs(files: list[Path], out: str | Path | None, scale: int, overwrite: bool = False) -> list[tuple[Path, Path]]:
@@ -286,8 +289,8 @@ def plan_outputs(files: list[Path], out: str | Path | None, scale: int, overwrit
         dst = target if as_file else (target or f.parent) / f"{f.stem}_x{scale}{suffix}"
         key = dst.resolve()
         if key in inputs:
-            raise SrlibError(f"refusing to write {dst}: it is an input of this run ({f.name} would overwrite an "
-                             "original, even with --overwrite). Choose another -o.")
+            raise SrlibError(f"refusing to write {dst}: it is an input of this run (the output of {f.name} would "
+                             "replace an original; an input is never replaced, even with --overwrite). Choose another -o.")
         if key in seen:
             raise SrlibError(f"{seen[key]} and {f} would both be written to {dst}; upscale them into different -o folders.")
         seen[key] = f
