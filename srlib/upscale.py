@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from torch import nn
 
 from .data.images import open_image
 from .errors import SrlibError
@@ -350,9 +351,10 @@ def default_model() -> tuple[str, str]:
     raise SrlibError(f"no default model ({'; '.join(passed)}): pass --model.")
 
 
-def resolve_model(spec: str | None, scale: int = 4, tile: int | None = 256, progress: bool = True):
+def resolve_model(spec, scale: int = 4, tile: int | None = 256, progress: bool = True):
     """(upscale_rgb function, one line about the model) for --model: bicubic, a course model, a run's folder,
-    a generator.pt / last.pt, or an official ESRGAN / Real-ESRGAN .pth (see srlib.evaluate.load_model_file)."""
+    a generator.pt / last.pt, an official ESRGAN / Real-ESRGAN .pth (see srlib.evaluate.load_model_file),
+    or (from Python) an nn.Module."""
     from .evaluate import load_model_file
     from .models import COURSE_MODELS
     from .models.official import missing_official_file
@@ -362,12 +364,16 @@ def resolve_model(spec: str | None, scale: int = 4, tile: int | None = 256, prog
     if spec is None:
         spec, why = default_model()
         why = f", {why}"
-    if spec == "bicubic":
+    if isinstance(spec, nn.Module):
+        model, about = spec.eval(), f"a {type(spec).__name__} passed in"
+        if getattr(model, "scale", scale) != scale:
+            raise SrlibError(f"this {type(spec).__name__} upscales x{model.scale}, not x{scale}: pass scale={model.scale}.")
+    elif spec == "bicubic":
         from .degrade import imresize
 
         return (lambda img, bits=8: imresize(img, scale)), f"bicubic (MATLAB imresize, no network) x{scale}"
-    if spec in COURSE_MODELS:
-        path, where, chosen = choose_course_model(spec)
+    elif spec in COURSE_MODELS:
+        path, where, _ = choose_course_model(spec)
         model, about = load_model_file(path, scale)
         about = f"{spec}{why}: {where}, {about}"
     else:

@@ -324,3 +324,15 @@ def test_a_realesrgan_x2plus_file_runs_on_the_whole_image(capsys, tmp_path):
         want = net(torch.from_numpy(arr.astype(np.float32) / 255).permute(2, 0, 1)[None]).clamp(0, 1)
     got = np.asarray(Image.open(tmp_path / "a_x2.png")).astype(int)
     assert np.abs(got - np.round(want[0].permute(1, 2, 0).numpy() * 255)).max() <= 1
+
+
+def test_the_python_api_takes_a_module_and_checks_its_scale(tmp_path, tiny):
+    from srlib import SrlibError
+    from srlib.upscale import upscale_paths
+
+    Image.fromarray(smooth(8, 8, 3)).save(tmp_path / "a.png")
+    lines = []
+    assert upscale_paths([tmp_path / "a.png"], model=tiny[1], print_=lines.append) == []
+    assert lines[0] == "model: a SRResNet passed in" and Image.open(tmp_path / "a_x4.png").size == (32, 32)
+    with pytest.raises(SrlibError, match="upscales x4, not x2"):
+        upscale_paths([tmp_path / "a.png"], model=tiny[1], scale=2)
