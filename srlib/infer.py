@@ -239,7 +239,7 @@ def _model_on(model: nn.Module, device: torch.device) -> nn.Module:
 def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = None, tile: int | None = 256,
                    overlap: int | None = None, batch: int = 4, device=None, half="auto", progress: bool = True,
                    out: torch.Tensor | None = None, clip: bool = False) -> torch.Tensor:
-    """Upscale (N, 3, H, W) in [0, 1] tile by tile; returns (N, 3, H*s, W*s) float (or fills `out`).
+    """Upscale (N, 3, H, W) in [0, 1] (or uint8) tile by tile: (N, 3, H*s, W*s) float, or fills `out`.
 
     tile: core side in LR pixels (None or 0: the whole image in one piece).
     overlap: context around each core (default: `receptive_radius(model)`,
@@ -254,22 +254,25 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = No
     from tqdm.auto import tqdm
 
     s = model_scale(model, scale)
-    if not isinstance(lr, torch.Tensor) or lr.dim() != 4 or lr.shape[1] != 3 or not lr.is_floating_point():
+    if not isinstance(lr, torch.Tensor) or lr.dim() != 4 or lr.shape[1] != 3 or not (
+            lr.is_floating_point() or lr.dtype == torch.uint8):
         what = f"a {lr.dtype} tensor of shape {tuple(lr.shape)}" if isinstance(lr, torch.Tensor) else type(lr).__name__
-        raise SrlibError(f"upscale_tensor takes a float (N, 3, H, W) tensor in [0, 1], got {what}; "
+        raise SrlibError(f"upscale_tensor takes a float (N, 3, H, W) tensor in [0, 1] (or uint8 0..255), got {what}; "
                          "for an (H, W, 3) array use upscale_array.")
     if lr.numel() == 0:
         raise SrlibError(f"the image is empty (shape {tuple(lr.shape)}).")
     tile = _check_int("tile", tile or 0, 0)
     batch = _check_int("batch", batch, 1)
     n, _, h, w = lr.shape
-    device = torch.device(device) if device is not None else (next(model.parameters()).device
-                                                              if next(model.parameters(), None) is not None else lr.device)
+    if device is None:
+        p = next(model.parameters(), None)
+        device = p.device if p is not None else lr.device
+    device = torch.device(device)
     overlap = receptive_radius(model, s) if overlap is None else _check_int("overlap", overlap, 0)
     autocast, _ = _precision(half, device)
     if out is None:
-        out = torch.empty(n, 3, h * s, w * s, dtype=torch.float32 if lr.dtype == torch.float64 else lr.dtype,
-                          device=lr.device)
+        dtype = lr.dtype if lr.dtype in (torch.float16, torch.bfloat16) else torch.float32
+        out = torch.empty(n, 3, h * s, w * s, dtype=dtype, device=lr.device)
     elif tuple(out.shape) != (n, 3, h * s, w * s):
         raise SrlibError(f"out has shape {tuple(out.shape)}; this input needs {(n, 3, h * s, w * s)}.")
     to_uint8 = out.dtype == torch.uint8
@@ -284,6 +287,8 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = No
                 group = jobs[k:k + batch]
                 x = torch.stack([lr[i, :, ty[2]:ty[3], tx[2]:tx[3]] for i, ty, tx in group])
                 x = x.to(device, torch.float32).contiguous(memory_format=torch.channels_last)
+                if lr.dtype == torch.uint8:
+                    x = x.div_(255)
                 y = net(x)
                 if y.shape[2:] != (x.shape[2] * s, x.shape[3] * s):
                     raise SrlibError(f"the model turned a {x.shape[3]}x{x.shape[2]} tile into {y.shape[3]}x"

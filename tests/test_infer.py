@@ -167,6 +167,9 @@ def test_uint8_output_buffer_and_model_left_as_found():
     model.eval()
     ref = upscale_tensor(model, lr, tile=None, progress=False).clamp(0, 1).mul(255).round().to(torch.uint8)
     assert torch.equal(buf, ref)
+    lr8 = (lr * 255).round().to(torch.uint8)
+    from8 = upscale_tensor(model, lr8, tile=5, progress=False)  # uint8 input: scaled per tile, no float copy
+    assert float((from8 - upscale_tensor(model, lr8 / 255.0, tile=None, progress=False)).abs().max()) <= 1e-5
     model.train()
     upscale_tensor(model, lr, tile=5, progress=False)
     assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
