@@ -412,8 +412,25 @@ def upscale_paths(inputs, out=None, model: str | None = None, scale: int = 4, ti
         except SrlibError as e:
             failures.append((src, str(e)))
             continue
+        except (MemoryError, RuntimeError) as e:
+            if not isinstance(e, MemoryError) and "memory" not in str(e).lower():
+                raise
+            failures.append((src, _out_of_memory(src, scale, e)))
+            continue
         kind = ("grey" if pic.pixels.shape[2] == 1 else "RGB") + ("+alpha" if pic.alpha is not None else "")
         bits = f"{pic.bits}-bit" if pic.bits == 8 or FORMATS.get(dst.suffix.lower(), "PNG") in ("PNG", "TIFF") else \
             f"16-bit input written at 8 bits, all {dst.suffix} holds"
         print_(f"{src} -> {dst}  ({pic.size[0]}x{pic.size[1]} -> {res.size[0]}x{res.size[1]}, {kind}, {bits})")
     return failures
+
+
+def _out_of_memory(src: Path, scale: int, err: BaseException) -> str:
+    """The reason line for an image that ran out of memory (CPU or GPU), with the sizes involved."""
+    try:
+        with Image.open(src) as im:
+            w, h = im.size
+        need = f"its x{scale} output alone is {w * scale}x{h * scale} = {w * h * scale**2 * 12 / 2**30:.1f} GiB as floats"
+    except Exception:
+        need = "the output is large"
+    return (f"not enough memory ({type(err).__name__}): {need}. Use a smaller --tile, another device, or crop or "
+            "resize the image first.")

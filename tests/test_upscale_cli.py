@@ -336,3 +336,18 @@ def test_the_python_api_takes_a_module_and_checks_its_scale(tmp_path, tiny):
     assert lines[0] == "model: a SRResNet passed in" and Image.open(tmp_path / "a_x4.png").size == (32, 32)
     with pytest.raises(SrlibError, match="upscales x4, not x2"):
         upscale_paths([tmp_path / "a.png"], model=tiny[1], scale=2)
+
+
+def test_running_out_of_memory_is_a_failed_image_not_a_traceback(capsys, tmp_path):
+    from srlib.upscale import upscale_paths
+
+    Image.fromarray(smooth(8, 8, 3)).save(tmp_path / "a.png")
+
+    def greedy(x):
+        raise MemoryError("Unable to allocate 7.7 GiB")
+
+    net = torch.nn.Module()
+    net.scale, net.forward = 4, greedy
+    failures = upscale_paths([tmp_path / "a.png"], model=net, tile=None, print_=lambda line: None)
+    assert len(failures) == 1 and "not enough memory (MemoryError)" in failures[0][1]
+    assert "32x32" in failures[0][1] and not (tmp_path / "a_x4.png").exists()
