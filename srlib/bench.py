@@ -261,3 +261,215 @@ def print_degrade(result: dict) -> None:
     print(f"{'':<32}{'ms/batch':>10}{'of a step':>11}")
     for name, ms in r["ms"].items():
         print(f"{name:<32}{ms:>10.1f}{ms / step:>11.1%}")
+
+
+def realesrganer_upscale(model, img: "np.ndarray", scale: int, tile: int, tile_pad: int = 10,
+                         pre_pad: int = 10, as_uint8: bool = True):
+    """The baseline: Real-ESRGAN's `RealESRGANer.enhance` + `tile_process` loop for an RGB uint8 image, re-implemented.
+
+    As in realesrgan/utils.py: float32 copy / 255, NCHW tensor, `pre_pad` reflect
+    padding (bottom/right), a float32 zero output, then one tile at a time
+    (cores of `tile` px from the top-left, `tile_pad` px of context, no
+    batching, `torch.no_grad`), then crop, clamp, the channel reorder (their
+    BGR -> RGB copy; an identity order here, the input is RGB), *255, round,
+    uint8. Their per-tile print is left out. as_uint8=False: the float output.
+    """
+    import math
+
+    import numpy as np
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.transpose(img.astype(np.float32) / 255.0, (2, 0, 1))).float().unsqueeze(0)
+    if pre_pad:
+        t = F.pad(t, (0, pre_pad, 0, pre_pad), "reflect")
+    _, _, height, width = t.shape
+    output = t.new_zeros((1, 3, height * scale, width * scale))
+    for y in range(math.ceil(height / tile)):
+        for x in range(math.ceil(width / tile)):
+            x0, y0 = x * tile, y * tile
+            x1, y1 = min(x0 + tile, width), min(y0 + tile, height)
+            px0, py0 = max(x0 - tile_pad, 0), max(y0 - tile_pad, 0)
+            px1, py1 = min(x1 + tile_pad, width), min(y1 + tile_pad, height)
+            with torch.no_grad():
+                out_tile = model(t[:, :, py0:py1, px0:px1])
+            oy, ox = (y0 - py0) * scale, (x0 - px0) * scale
+            output[:, :, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
+                out_tile[:, :, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
+    _, _, h, w = output.shape
+    output = output[:, :, 0:h - pre_pad * scale, 0:w - pre_pad * scale]
+    if not as_uint8:
+        return output
+    out = output.data.squeeze().float().cpu().clamp_(0, 1).numpy()
+    out = np.transpose(out[[0, 1, 2], :, :], (1, 2, 0))
+    return (out * 255.0).round().astype(np.uint8)
+
+
+def srlib_upscale(model, img: "np.ndarray", scale: int, tile: int, batch: int):
+    """srlib.infer on an RGB uint8 image, written straight into a uint8 (H*s, W*s, 3) array."""
+    import numpy as np
+
+    from .infer import upscale_tensor
+
+    h, w, _ = img.shape
+    res = np.empty((h * scale, w * scale, 3), np.uint8)
+    upscale_tensor(model, torch.from_numpy(img).permute(2, 0, 1)[None], scale=scale, tile=tile, batch=batch,
+                   out=torch.from_numpy(res).permute(2, 0, 1)[None], progress=False)
+    return res
+
+
+def _bench_model(name: str):
+    """A course model by name, or `PRESET@random` (a preset with seed-0 random weights); eval mode."""
+    from .models import build_generator, load_course_model
+
+    if name.endswith("@random"):
+        torch.manual_seed(0)
+        return build_generator(name[:-len("@random")], 4).eval()
+    return load_course_model(name)[0].eval()
+
+
+def _bench_image(w: int, h: int, seed: int = 0):
+    """A smooth-plus-noise uint8 RGB test image (the content does not change the speed of a conv net)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = 0.5 + 0.25 * np.sin(xx / 37.0)[..., None] * np.cos(yy / 23.0)[..., None] * np.array([1, 0.6, -0.8])
+    return np.clip((base + 0.1 * rng.standard_normal((h, w, 3))) * 255, 0, 255).astype(np.uint8)
+
+
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise OSError(field)
+
+
+def upscale_worker(spec: dict) -> dict:
+    """One configuration, run in a fresh process: seconds and peak RSS above the loaded baseline.
+
+    The baseline is the RSS after the model and the input image are loaded and
+    one tile has warmed up the kernels; the peak counter (VmHWM) is then reset
+    (/proc/self/clear_refs), so the figure is what the upscale itself adds:
+    output buffers, tiles, activations and temporaries.
+    """
+    import gc
+    import os
+
+    model = _bench_model(spec["model"])
+    img = _bench_image(*spec["size"])
+    with torch.inference_mode():
+        model(torch.rand(1, 3, 32, 32))
+    gc.collect()
+    base = _rss_mb("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    start = time.perf_counter()
+    if spec["method"] == "baseline":
+        out = realesrganer_upscale(model, img, 4, spec["tile"], spec.get("tile_pad", 10))
+    else:
+        out = srlib_upscale(model, img, 4, spec["tile"], spec["batch"])
+    seconds = time.perf_counter() - start
+    peak = _rss_mb("VmHWM")
+    return {"seconds": seconds, "peak_mb": peak - base if reset else None, "base_mb": base,
+            "out_mb": out.nbytes / 2**20, "out_mp": out.shape[0] * out.shape[1] / 1e6,
+            "threads": torch.get_num_threads(), "pid": os.getpid()}
+
+
+def _run_worker(spec: dict) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from srlib.bench import upscale_worker; "
+            "print(json.dumps(upscale_worker(json.loads(sys.argv[1]))))")
+    res = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"bench worker {spec} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _seam_errors(model_name: str, tile: int, side: int, batch: int) -> dict:
+    """max |tiled - whole-image output| (float, before 8-bit rounding) on a side x side crop, for both loops."""
+    from .infer import receptive_radius, upscale_tensor
+
+    model = _bench_model(model_name)
+    img = _bench_image(side, side, seed=1)
+    lr = torch.from_numpy(img).permute(2, 0, 1)[None]
+    whole = upscale_tensor(model, lr, scale=4, tile=None, progress=False)
+    ours = upscale_tensor(model, lr, scale=4, tile=tile, batch=batch, progress=False)
+    base = realesrganer_upscale(model, img, 4, tile, as_uint8=False)
+    whole_padded = realesrganer_upscale(model, img, 4, 10**6, as_uint8=False)  # their pre_pad, no tiling
+    return {"radius": receptive_radius(model, 4), "ours": float((ours - whole).abs().max()),
+            "baseline": float((base - whole_padded).abs().max()),
+            "baseline_vs_whole": float((base - whole).abs().max())}
+
+
+def bench_upscale(model: str = "srresnet_x4-cpu", size=(2000, 1500), tiles=(256,), rounds: int = 1,
+                  batch: int | None = None, scaling_model: str = "srresnet-tiny@random",
+                  scaling_sizes=((1000, 750), (4000, 3000)), scaling_tile: int = 128) -> dict:
+    """Output megapixels/s and peak RSS of srlib.infer against a RealESRGANer-style loop, same model, same run.
+
+    Every configuration runs in a fresh process (a clean peak-RSS counter), the
+    two loops alternate tile by tile within each round, and the median over
+    rounds is kept. batch None: 4 tiles per forward below 256 px, else 1 (the
+    memory of one 256 px tile's activations is already that of the baseline).
+    """
+    import sys
+
+    start = time.perf_counter()
+    rows = []
+    for r in range(rounds):
+        for tile in tiles:
+            b = batch or (4 if tile < 256 else 1)
+            for method in ("baseline", "srlib"):
+                spec = {"model": model, "size": list(size), "tile": tile, "method": method, "batch": b}
+                rows.append({**spec, "round": r, **_run_worker(spec)})
+                print(f"  round {r + 1}/{rounds}, {method} loop, tile {tile}: {rows[-1]['seconds']:.1f} s",
+                      file=sys.stderr, flush=True)
+    scaling = [{"size": s, **_run_worker({"model": scaling_model, "size": list(s), "tile": scaling_tile,
+                                          "method": "srlib", "batch": batch or 4})} for s in scaling_sizes]
+    seams = _seam_errors(model, min(tiles), min(3 * min(tiles) - 7, 400), batch or 4)
+    return {"model": model, "size": size, "rows": rows, "rounds": rounds, "scaling": scaling,
+            "seconds": time.perf_counter() - start,
+            "scaling_model": scaling_model, "scaling_tile": scaling_tile, "seams": seams, "seam_tile": min(tiles)}
+
+
+LOOPS = {"baseline": "RealESRGANer-style (tile_pad 10)", "srlib": "srlib.infer (overlap = radius)"}
+
+
+def print_upscale(res: dict) -> None:
+    import statistics
+
+    w, h = res["size"]
+    rows = res["rows"]
+    print(f"model {res['model']}; LR input {w}x{h} uint8 -> x4 uint8 output; CPU threads: {rows[0]['threads']}; "
+          f"median of {res['rounds']} interleaved round(s), each configuration in a fresh process")
+    print("peak = peak RSS above the baseline (model and input loaded, kernels warm): "
+          "output buffer + tiles + temporaries")
+    print(f"{'loop':<34}{'tile':>6}{'batch':>6}{'seconds':>9}{'MP/s':>7}{'peak MB':>9}{'speed-up':>10}{'memory':>8}")
+    summary = {}
+    for tile in dict.fromkeys(r["tile"] for r in rows):
+        for method in ("baseline", "srlib"):
+            sel = [r for r in rows if r["tile"] == tile and r["method"] == method]
+            sec = statistics.median(r["seconds"] for r in sel)
+            peak = statistics.median(r["peak_mb"] for r in sel) if sel[0]["peak_mb"] is not None else float("nan")
+            summary[tile, method] = (sec, peak, sel[0]["out_mp"], sel[0]["batch"] if method == "srlib" else 1)
+        bsec, bpeak, _, _ = summary[tile, "baseline"]
+        for method, label in LOOPS.items():
+            sec, peak, mp, b = summary[tile, method]
+            extra = f"{bsec / sec:>9.2f}x{peak / bpeak:>8.2f}" if method == "srlib" else ""
+            print(f"{label:<34}{tile:>6}{b:>6}{sec:>9.1f}{mp / sec:>7.2f}{peak:>9.0f}{extra}")
+    s = res["seams"]
+    print(f"seams (crop, tile {res['seam_tile']}; receptive radius {s['radius']} LR px): max |tiled - whole-image| "
+          f"srlib {s['ours']:.1e}, RealESRGANer-style {s['baseline']:.1e} ({255 * s['baseline']:.3f} of one 8-bit "
+          "level; against its own untiled output with the same pre_pad)")
+    print(f"peak memory against image size ({res['scaling_model']}, srlib, tile {res['scaling_tile']}):")
+    for r in res["scaling"]:
+        print(f"  LR {r['size'][0]}x{r['size'][1]}: peak {r['peak_mb']:.0f} MB = uint8 output {r['out_mb']:.0f} MB "
+              f"+ {r['peak_mb'] - r['out_mb']:.0f} MB tiles and activations ({r['seconds']:.1f} s)")
+    print(f"bench time {res['seconds']:.0f} s; more tile sizes: --tiles 128,256,512 (each adds a run of both loops)")

@@ -155,6 +155,28 @@ def cmd_bench(args) -> None:
         bench.print_evaluate(bench.bench_evaluate(args.model, args.dataset or ("Set5", "Set14", "BSD100"), args.scale))
     if args.what == "degrade":
         bench.print_degrade(bench.bench_degrade(scale=args.scale, rounds=args.rounds))
+    if args.what == "upscale":
+        size = args.size if isinstance(args.size, tuple) else (2000, 1500)
+        tiles = tuple(_positive_ints(args.tiles, "--tiles"))
+        bench.print_upscale(bench.bench_upscale(args.model, size, tiles, rounds=args.upscale_rounds))
+
+
+def _positive_ints(text: str, flag: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise SrlibError(f"{flag} {text!r}: give whole numbers >= 1 separated by commas, e.g. 128,256.")
+    return values
+
+
+def _bench_size(text: str):
+    """--size: N (bench models: the LR side) or WxH (bench upscale: the LR image)."""
+    if "x" not in text:
+        return int(text)
+    w, h = text.split("x", 1)
+    return int(w), int(h)
 
 
 EVALUATE_EPILOG = """\
@@ -250,10 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_upscale)
 
     s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
-    s.add_argument("what", choices=["models", "train", "evaluate", "degrade"])
+    s.add_argument("what", choices=["models", "train", "evaluate", "degrade", "upscale"])
     s.add_argument("--steps", type=int, default=8, help="timed training steps per recipe (bench train)")
     s.add_argument("--scale", type=int, default=4)
-    s.add_argument("--size", type=int, default=32, help="LR input side")
+    s.add_argument("--size", type=_bench_size, default=32, help="LR input side; bench upscale: WxH (default 2000x1500)")
     s.add_argument("--batch", type=int, default=2)
     s.add_argument("--preset", nargs="*", help="only these presets (default: all)")
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
@@ -261,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rounds", type=int, default=3, help="bench train: interleaved rounds, best kept")
     s.add_argument("--model", default="srresnet_x4-cpu", help="bench evaluate: the model timed (as evaluate's --model)")
     s.add_argument("--dataset", nargs="*", help="bench evaluate: these sets (default: Set5 Set14 BSD100)")
+    s.add_argument("--tiles", default="256", help="bench upscale: tile sizes in LR px, e.g. 128,256 (default 256)")
+    s.add_argument("--upscale-rounds", type=int, default=1, help="bench upscale: interleaved rounds, median kept")
     s.set_defaults(func=cmd_bench)
     return p
 

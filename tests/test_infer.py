@@ -232,3 +232,28 @@ def test_cuda_fp32_and_half(course_model):
     half = upscale_array(course_model, img, tile=16, device="cuda", half="auto", progress=False)
     assert np.abs(gpu - ref).max() <= 1e-3 and np.abs(half - ref).max() <= 2e-2
     assert next(course_model.parameters()).device.type == "cpu"
+
+
+def test_realesrganer_style_baseline_is_their_loop():
+    """The bench's baseline: exact with tile_pad >= radius, seams with its default tile_pad 10 < radius."""
+    from srlib.bench import realesrganer_upscale
+
+    model = random_model("srresnet-cpu")
+    img = (lr_image(30, 44, seed=5) * 255).round().astype(np.uint8)
+    untiled = realesrganer_upscale(model, img, 4, 10**6, as_uint8=False)
+    exact = realesrganer_upscale(model, img, 4, 16, tile_pad=receptive_radius(model), as_uint8=False)
+    default = realesrganer_upscale(model, img, 4, 16, as_uint8=False)  # tile_pad 10
+    seams = realesrganer_upscale(model, img, 4, 16, tile_pad=2, as_uint8=False)
+    assert untiled.shape == (1, 3, 120, 176) and float((exact - untiled).abs().max()) <= 1e-7
+    assert float((default - untiled).abs().max()) > 1e-6 and float((seams - untiled).abs().max()) > 1e-3
+    as8 = realesrganer_upscale(model, img, 4, 16, tile_pad=40)
+    assert as8.dtype == np.uint8 and np.array_equal(as8, (untiled[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round()
+                                                     .astype(np.uint8))
+
+
+def test_bench_worker_reports_time_and_memory():
+    from srlib.bench import upscale_worker
+
+    r = upscale_worker({"model": "srresnet-tiny@random", "size": [64, 48], "tile": 32, "method": "srlib", "batch": 2})
+    assert r["seconds"] > 0 and r["out_mp"] == 256 * 192 / 1e6 and r["out_mb"] == 256 * 192 * 3 / 2**20
+    assert r["peak_mb"] is None or r["peak_mb"] >= 0
