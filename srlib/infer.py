@@ -228,12 +228,22 @@ def _precision(half, device: torch.device):
     return torch.autocast("cuda", dtype=dtype), dtype
 
 
+_DEVICE_COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
 def _model_on(model: nn.Module, device: torch.device) -> nn.Module:
-    """The model itself when its weights are already on `device`, else a copy there (the caller's stays put)."""
+    """The model itself when its weights are already on `device`, else a copy there (the caller's stays put).
+
+    The copy is kept for the next call (one per model) until the model's weights change.
+    """
     p = next(model.parameters(), None)
-    if p is None or p.device == device:
+    if p is None or (p.device.type == device.type and device.index in (None, p.device.index)):
         return model
-    return copy.deepcopy(model).to(device)
+    versions = sum(q._version for q in model.parameters())
+    kept = _DEVICE_COPIES.get(model)
+    if kept is None or kept[0] != (device, versions):
+        kept = _DEVICE_COPIES[model] = ((device, versions), copy.deepcopy(model).to(device))
+    return kept[1]
 
 
 def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = None, tile: int | None = 256,

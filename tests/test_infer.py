@@ -257,3 +257,16 @@ def test_bench_worker_reports_time_and_memory():
     r = upscale_worker({"model": "srresnet-tiny@random", "size": [64, 48], "tile": 32, "method": "srlib", "batch": 2})
     assert r["seconds"] > 0 and r["out_mp"] == 256 * 192 / 1e6 and r["out_mb"] == 256 * 192 * 3 / 2**20
     assert r["peak_mb"] is None or r["peak_mb"] >= 0
+
+
+def test_device_copy_is_kept_until_the_weights_change():
+    from srlib.infer import _model_on
+
+    model = random_model("srresnet-tiny")
+    assert _model_on(model, torch.device("cpu")) is model
+    meta = _model_on(model, torch.device("meta"))  # stands in for a GPU: a copy, the caller's model stays on the CPU
+    assert meta is not model and next(meta.parameters()).is_meta and not next(model.parameters()).is_meta
+    assert _model_on(model, torch.device("meta")) is meta
+    with torch.no_grad():
+        model.tail.bias.add_(1)
+    assert _model_on(model, torch.device("meta")) is not meta
