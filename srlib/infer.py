@@ -309,7 +309,7 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = No
                     core = y[j, :, (ty[0] - ty[2]) * s:(ty[1] - ty[2]) * s, (tx[0] - tx[2]) * s:(tx[1] - tx[2]) * s]
                     if to_uint8:
                         core = core.float().mul(255).round_()
-                    out[i, :, ty[0] * s:ty[1] * s, tx[0] * s:tx[1] * s] = core
+                    out[i, :, ty[0] * s:ty[1] * s, tx[0] * s:tx[1] * s] = core.to(out.device)
                 bar.update(len(group))
     finally:
         model.train(training)
