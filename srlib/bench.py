@@ -416,8 +416,8 @@ def bench_upscale(model: str = "srresnet_x4-cpu", size=(2000, 1500), tiles=(256,
 
     Every configuration runs in a fresh process (a clean peak-RSS counter), the
     two loops alternate tile by tile within each round, and the median over
-    rounds is kept. batch None: 4 tiles per forward below 256 px, else 1 (the
-    memory of one 256 px tile's activations is already that of the baseline).
+    rounds is kept. batch None: 4 tiles per forward below 256 px, else 1 (on a
+    CPU batching adds little speed and multiplies the activations' memory).
     """
     import sys
 
