@@ -14,7 +14,6 @@ decompression bombs; a folder run goes on past a bad file and lists the failures
 from __future__ import annotations
 
 import io
-import os
 import sys
 import zlib
 from dataclasses import dataclass, replace
@@ -317,16 +316,8 @@ def upscale_file(src: Path, dst: Path, upscale_rgb, scale: int, overwrite: bool 
     existed = dst.exists()
     if existed and not overwrite:
         raise SrlibError(f"{dst} appeared while upscaling; it was not replaced (pass --overwrite to replace it).")
-    mode = dst.stat().st_mode & 0o7777 if existed else _new_file_mode()
-    atomic_write_bytes(data, dst)
-    os.chmod(dst, mode)  # the temporary file was private (mkstemp); an image gets the usual permissions
+    atomic_write_bytes(data, dst)  # a replaced file keeps its permissions, a new one gets the usual ones
     return pic, out
-
-
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 # ---- models --------------------------------------------------------------------------------------------------

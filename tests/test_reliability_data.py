@@ -511,3 +511,26 @@ def test_a_damaged_converted_file_is_repaired_by_download(server, tmp_path):
     path.write_bytes(png_bytes(damaged))  # still a valid PNG: only the content check can tell
     download("T91", root=root, base_url=server.url, progress=False, manifest=[row])
     assert np.array_equal(np.asarray(Image.open(path)), pixels)
+
+
+def test_atomic_writes_give_new_files_the_usual_permissions_and_keep_a_replaced_files(tmp_path):
+    # mkstemp's temporary files are private (0o600): a checkpoint or image written through one must not be
+    import os
+
+    import numpy as np
+
+    from srlib.data import save_image
+    from srlib.models.weights import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        new = atomic_write_bytes(b"x", tmp_path / "new.bin")
+        img = save_image(tmp_path / "new.png", np.zeros((4, 4, 3), np.float32))
+        assert new.stat().st_mode & 0o777 == img.stat().st_mode & 0o777 == 0o644
+        os.chmod(new, 0o640)
+        os.chmod(img, 0o600)
+        atomic_write_bytes(b"y", new)
+        save_image(img, np.ones((4, 4, 3), np.float32))
+        assert (new.stat().st_mode & 0o777, img.stat().st_mode & 0o777) == (0o640, 0o600)
+    finally:
+        os.umask(old)

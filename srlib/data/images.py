@@ -151,6 +151,9 @@ def save_image(path: str | Path, img) -> Path:
         arr = arr[..., 0]
     if path.is_dir():
         raise SrlibError(f"cannot save to {path}: it is a folder; give a file name such as {path / 'image.png'}.")
+    from ..models.weights import new_file_mode
+
+    mode = new_file_mode(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -159,6 +162,7 @@ def save_image(path: str | Path, img) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             Image.fromarray(arr).save(f, format=fmt)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as e:
         raise SrlibError(f"cannot write {path} ({e.strerror or e}); nothing was changed. Check the free space.") from None

@@ -42,13 +42,27 @@ def _write_failed(path: Path, err: OSError, existed: bool) -> SrlibError:
                       "Free some space (or choose another folder) and try again.")
 
 
+def new_file_mode(path: Path) -> int:
+    """The permissions a replaced file keeps, or a new file's usual ones (0o666 less the umask).
+
+    mkstemp's temporary files are private (0o600); without this every atomically written file would be.
+    """
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
     """Write bytes to a temporary file in the same folder, fsync, then rename: never a half-written file.
 
-    A failed write (a full disk) leaves the previous file untouched and is an SrlibError saying so.
+    A failed write (a full disk) leaves the previous file untouched and is an SrlibError saying so. The file
+    gets a replaced file's permissions, or the usual ones for a new file.
     """
     path = Path(path)
     existed = path.exists()
+    mode = new_file_mode(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -59,6 +73,7 @@ def atomic_write_bytes(data: bytes, path: str | Path) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
