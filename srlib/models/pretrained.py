@@ -22,6 +22,10 @@ COURSE_MODELS = {
     "rrdbnet_x4-cpu": "RRDBNet (rrdbnet-cpu preset), L1 pretraining: `python -m srlib train rrdbnet_x4`",
     "srgan_x4-cpu": "SRGAN-style GAN fine-tuning of srresnet_x4-cpu: `python -m srlib train srgan_x4`",
     "esrgan_x4-cpu": "ESRGAN-style GAN fine-tuning of rrdbnet_x4-cpu (EMA weights): `python -m srlib train esrgan_x4`",
+    "realesrnet_x4-cpu": "Real-ESRNet: L1 fine-tuning of rrdbnet_x4-cpu on real-world degradations (EMA weights): "
+                         "`python -m srlib train realesrnet_x4`",
+    "realesrgan_x4-cpu": "Real-ESRGAN: GAN fine-tuning of realesrnet_x4-cpu on real-world degradations, U-Net "
+                         "discriminator (EMA weights): `python -m srlib train realesrgan_x4`",
 }
 # settings that do not change what a run of the recipe is
 RUN_ONLY_SETTINGS = ("name", "device", "amp", "notes")
@@ -97,14 +101,17 @@ def load_course_model(name: str, prefer_own: bool = True) -> tuple[nn.Module, di
     return model, {**meta, "path": str(path), "source": where, "why": why}
 
 
-def export_course_model(name: str, datasets=("Set5",), metrics=("psnr", "ssim"), allow_unfinished: bool = False) -> Path:
+def export_course_model(name: str, datasets=("Set5",), metrics=("psnr", "ssim"), allow_unfinished: bool = False,
+                        degraded=()) -> Path:
     """Maintainers: copy your own run of a course model into srlib/pretrained/, with its measured scores.
 
     Run the recipe first (`python -m srlib train RECIPE`), with the real data sets
     under the data root; the file keeps the run's metadata plus {set}_{metric} for
     every data set and metric (srlib.evaluate.evaluate_models' conventions; the GAN
     models are exported with Set5, Set14, BSD100 and psnr, ssim, niqe, swd).
-    Only a finished run of the recipe as shipped is exported, unless `allow_unfinished`.
+    Only a finished run of the recipe as shipped is exported, unless `allow_unfinished`. `degraded`: sets
+    also scored with the seeded Real-ESRGAN degradation (evaluate --degrade realesrgan, seed 0), stored as
+    {set}-realesrgan_{metric} (the real-world models).
     """
     from ..evaluate import evaluate_models
     from .weights import save_generator
@@ -119,5 +126,9 @@ def export_course_model(name: str, datasets=("Set5",), metrics=("psnr", "ssim"),
     preset, scale = header["preset"], header["scale"]
     table = evaluate_models({name: model}, [datasets] if isinstance(datasets, str) else datasets, metrics, scale,
                             fallback=False, progress=False, reference=False)
-    scores = {f"{row['dataset'].lower()}_{m}": round(row[m], 4) for row in table.sets for m in table.metrics}
+    rows = list(table.sets)
+    if degraded:
+        rows += evaluate_models({name: model}, [degraded] if isinstance(degraded, str) else degraded, metrics, scale,
+                                fallback=False, progress=False, reference=False, degrade="realesrgan").sets
+    scores = {f"{row['dataset'].lower()}_{m}": round(row[m], 4) for row in rows for m in table.metrics}
     return save_generator(model, shipped_path(name), preset, scale, **{**meta, **scores})
