@@ -184,22 +184,28 @@ def receptive_radius(model: nn.Module, scale: int | None = None, *, tol: float =
     return cache[key]
 
 
-def split_axis(length: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+def split_axis(length: int, tile: int, overlap: int, multiple: int = 1) -> list[tuple[int, int, int, int]]:
     """Tiles along one axis: (core_start, core_end, window_start, window_end), all windows one size.
 
     Cores are balanced (sides differ by at most one); each window is its core
     with `overlap` context on both sides, shifted inwards at the image border
     (never beyond the image), so it is never less than `overlap` where there is image.
+    multiple: windows start at multiples of it and have a side that is one (a network that
+    pixel-unshuffles its input by 2 computes alike only on the same 2x2 grid); a window that
+    then stops short of the border by less than `multiple` reaches it, one or so pixels larger.
     """
     if not tile or tile >= length:
         return [(0, length, 0, length)]
     n = math.ceil(length / tile)
     bounds = [round(i * length / n) for i in range(n + 1)]
-    size = min(length, max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * overlap)
+    need = max(b - a for a, b in zip(bounds, bounds[1:])) + 2 * overlap + multiple - 1
+    size = min(length, -(-need // multiple) * multiple)
     out = []
     for a, b in zip(bounds, bounds[1:]):
         start = min(max(0, a - overlap), length - size)
-        out.append((a, b, start, start + size))
+        start -= start % multiple
+        end = length if length - (start + size) < multiple else start + size
+        out.append((a, b, start, end))
     return out
 
 
@@ -286,15 +292,22 @@ def upscale_tensor(model: nn.Module, lr: torch.Tensor, *, scale: int | None = No
     elif tuple(out.shape) != (n, 3, h * s, w * s):
         raise SrlibError(f"out has shape {tuple(out.shape)}; this input needs {(n, 3, h * s, w * s)}.")
     to_uint8 = out.dtype == torch.uint8
-    jobs = [(i, ty, tx) for i in range(n) for ty in split_axis(h, tile, overlap) for tx in split_axis(w, tile, overlap)]
+    m = getattr(model, "tile_multiple", 1)
+    jobs = [(i, ty, tx) for i in range(n) for ty in split_axis(h, tile, overlap, m) for tx in split_axis(w, tile, overlap, m)]
+    jobs.sort(key=lambda job: (job[1][3] - job[1][2], job[2][3] - job[2][2]))  # equal windows batch together
+    groups, k = [], 0
+    while k < len(jobs):
+        same = [j for j in jobs[k:k + batch] if (j[1][3] - j[1][2], j[2][3] - j[2][2]) ==
+                (jobs[k][1][3] - jobs[k][1][2], jobs[k][2][3] - jobs[k][2][2])]
+        groups.append(same)
+        k += len(same)
     net = _model_on(model, device)
     training = model.training
     net.eval()
     try:
         with torch.inference_mode(), autocast, tqdm(total=len(jobs), desc="tiles", unit="tile",
                                                      disable=not progress, leave=False) as bar:
-            for k in range(0, len(jobs), batch):
-                group = jobs[k:k + batch]
+            for group in groups:
                 x = torch.stack([lr[i, :, ty[2]:ty[3], tx[2]:tx[3]] for i, ty, tx in group])
                 x = x.to(device, torch.float32).contiguous(memory_format=torch.channels_last)
                 if lr.dtype == torch.uint8:

@@ -376,9 +376,6 @@ def resolve_model(spec, scale: int = 4, tile: int | None = 256, progress: bool =
                              f"unknown model {spec!r}: give a course model ({', '.join(COURSE_MODELS)}), bicubic, "
                              f"the path of a generator.pt / last.pt / official .pth file, or a run's folder.")
         model, about = load_model_file(path, scale)
-    if tile and getattr(model, "tile_multiple", 1) > 1:
-        tile = None  # srlib.infer places tiles at any offset, which such a network does not compute alike
-        about += "; whole image at once, no tiles (its pixel-unshuffle input)"
 
     def run(img: np.ndarray, bits: int = 8) -> np.ndarray:
         from .infer import upscale_array

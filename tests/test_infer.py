@@ -270,3 +270,26 @@ def test_device_copy_is_kept_until_the_weights_change():
     with torch.no_grad():
         model.tail.bias.add_(1)
     assert _model_on(model, torch.device("meta")) is not meta
+
+
+@pytest.mark.parametrize("size", [(41, 53), (40, 52)])
+def test_pixel_unshuffle_networks_tile_on_their_grid(size):
+    # BasicSR's x2 RRDBNet sees 2x2 pixel groups: a window that starts on an odd pixel computes something else
+    from srlib.infer import split_axis
+    from srlib.models import UnshuffleRRDBNet
+
+    torch.manual_seed(0)
+    net = UnshuffleRRDBNet(channels=8, blocks=1, growth=4).eval()
+    x = torch.rand(1, 3, *size)
+    with torch.no_grad():
+        whole = net(x)
+    for tile in (10, 17):
+        for h_or_w in size:
+            for a, b, start, end in split_axis(h_or_w, tile, 7, multiple=2):
+                assert start % 2 == 0 and (end - start) % 2 == 0 or end == h_or_w
+        for batch in (1, 3):
+            assert (upscale_tensor(net, x, tile=tile, batch=batch, progress=False) - whole).abs().max() <= 1e-5
+    a, b, s0, e0 = next(t for t in split_axis(size[0], 10, 7) if t[2] % 2)  # unaligned, this window starts odd
+    with torch.no_grad():
+        part = net(x[:, :, s0:e0])
+    assert (part[:, :, (a - s0) * 2:(b - s0) * 2] - whole[:, :, a * 2:b * 2]).abs().max() > 1e-3
