@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace existing outputs (an input is never replaced)")
     s.set_defaults(func=cmd_upscale)
 
-    s = sub.add_parser("bench", help="benchmarks that print figures (models: size, FLOPs, CPU throughput)")
+    s = sub.add_parser("bench", help="benchmarks that print figures (models, train, evaluate, degrade, upscale)")
     s.add_argument("what", choices=["models", "train", "evaluate", "degrade", "upscale"])
     s.add_argument("--steps", type=int, default=8, help="timed training steps per recipe (bench train)")
     s.add_argument("--scale", type=int, default=4)
@@ -280,8 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", nargs="*", help="only these presets (default: all)")
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     s.add_argument("--recipe", nargs="*", help="bench train: only these recipes (default: srresnet_x4 srgan_x4 esrgan_x4)")
-    s.add_argument("--rounds", type=int, default=3, help="bench train: interleaved rounds, best kept")
-    s.add_argument("--model", default="srresnet_x4-cpu", help="bench evaluate: the model timed (as evaluate's --model)")
+    s.add_argument("--rounds", type=int, default=3, help="bench train / degrade: interleaved rounds")
+    s.add_argument("--model", default="srresnet_x4-cpu", help="bench evaluate / upscale: the model timed (as evaluate's --model; "
+                                                          "bench upscale also takes PRESET@random)")
     s.add_argument("--dataset", nargs="*", help="bench evaluate: these sets (default: Set5 Set14 BSD100)")
     s.add_argument("--tiles", default="256", help="bench upscale: tile sizes in LR px, e.g. 128,256 (default 256)")
     s.add_argument("--upscale-rounds", type=int, default=1, help="bench upscale: interleaved rounds, median kept")
