@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup course smoke lab test clean
+.PHONY: setup course site smoke lab test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)  ## create .venv and install the pinned dependencies and srlib
 
-course: setup    ## execute every notebook in learner mode into build/ (executed copies + HTML)
-	$(PY) -m srlib course
+course: setup    ## execute every notebook in learner mode into build/ (executed copies + HTML), then the website
+                 ## (built even when a lesson failed: its page shows the error; the exit status says so)
+	@status=0; $(PY) -m srlib course || status=$$?; $(PY) -m srlib site || status=$$?; exit $$status
+
+site: setup      ## build/executed/ as an offline website in build/site/ (needs npm the first time)
+	$(PY) -m srlib site
 
 smoke: setup     ## the same, in smoke mode (seconds per notebook)
 	$(PY) -m srlib course --smoke

@@ -128,6 +128,12 @@ def cmd_course(args) -> None:
         raise SystemExit(1)
 
 
+def cmd_site(args) -> None:
+    from .site import site_from_folder
+
+    print(site_from_folder(args.source, args.out).summary())
+
+
 def cmd_upscale(args) -> None:
     from .upscale import upscale_paths
 
@@ -255,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--smoke", action="store_true", help="smoke mode: tiny data, a few steps")
     s.add_argument("--only", nargs="*", help="notebook numbers or names to run, e.g. 00 01")
     s.set_defaults(func=cmd_course)
+
+    s = sub.add_parser("site", help="the executed notebooks as an offline website (build/site/index.html)")
+    s.add_argument("--from", dest="source", metavar="DIR",
+                   help="executed notebooks (default: build/executed, written by `python -m srlib course`)")
+    s.add_argument("-o", "--out", metavar="DIR", help="the site's folder, replaced whole (default: build/site)")
+    s.set_defaults(func=cmd_site)
 
     s = sub.add_parser("upscale", help="upscale your own images or folders (PNG, JPEG, WebP, TIFF; alpha, grey, "
                                        "16-bit, ICC and EXIF kept)")
