@@ -1,16 +1,22 @@
-"""srlib.widgets: the pure compositing functions pixel by pixel, and that the widgets react to their controls."""
+"""srlib.widgets: the pure compositing functions pixel by pixel, and the state each widget sends its front end."""
 from __future__ import annotations
 
-import ipywidgets as w
+import json
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from srlib.errors import SrlibError
+from ipywidgets.widgets.widget import _remove_buffers
+
 from srlib.widgets import (
-    LINE_COLOR, as_display, before_after, common_size, crop_box, decode_png, draw_box, encode_png, enlarge,
+    LINE_COLOR, as_display, before_after, common_size, crop_box, decode_png, draw_box, encode_png, encode_webp, enlarge,
     grid_explorer, interpolation_slider, match_size, model_toggle, wipe, zoom_crop, zoom_viewer,
 )
+from srlib.widgets.compose import to_send, whole_factor
+from srlib.widgets.views import JS
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -25,12 +31,12 @@ def ramp(h, w, seed=0):
     return rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
 
 
-def find(widget, cls):
-    """All widgets of type `cls` inside a container, depth first."""
-    found = [widget] if isinstance(widget, cls) else []
-    for child in getattr(widget, "children", ()):
-        found += find(child, cls)
-    return found
+def shown(widget, i=0, trait="images"):
+    """Image i of a widget as the browser shows it: decoded, then enlarged to the widget's size (nearest)."""
+    a = decode_png(getattr(widget, trait)[i])
+    h, w = widget.size
+    assert a.shape[:2] == (h, w) or whole_factor(a.shape, (h, w)), "sent at a size the browser cannot enlarge exactly"
+    return match_size(a, (h, w))
 
 
 # ------------------------------------------------------------------ pure functions
@@ -135,115 +141,161 @@ def test_png_roundtrip_is_lossless():
     assert np.array_equal(decode_png(encode_png(f)), np.round(f * 255).astype(np.uint8))
 
 
-# ------------------------------------------------------------------ widgets react without a frontend
+def test_webp_roundtrip_is_lossless_and_smaller_than_png():
+    from skimage import data as samples
+
+    a = samples.astronaut()[100:228, 150:278]  # a photo: WebP lossless is what the widgets send because it is smaller
+    data = encode_webp(a)
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert np.array_equal(decode_png(data), a)
+    assert len(data) < len(encode_png(a))
 
 
-def test_before_after_slider_moves_the_split():
+def test_to_send_keeps_whole_factor_images_small_and_resizes_the_others():
+    hr, lr = ramp(12, 18, 1), ramp(4, 6, 2)  # lr 3x smaller: sent as it is, the browser enlarges it
+    sent, size = to_send({"hr": hr, "lr": lr, "odd": ramp(8, 12, 3)})
+    assert size == (12, 18)
+    assert sent["lr"].shape == (4, 6, 3) and np.array_equal(sent["hr"], hr)
+    assert np.array_equal(sent["odd"], match_size(ramp(8, 12, 3), (12, 18)))  # 1.5x: resized here, as before
+    assert whole_factor((4, 6), (12, 18)) == 3 and whole_factor((8, 12), (12, 18)) == 0
+    assert whole_factor((4, 5), (12, 18)) == 0
+
+
+# ------------------------------------------------------------------ what each widget sends its front end
+
+
+def test_every_widget_sends_its_images_once_as_binary_buffers():
+    hr = ramp(16, 16, 9)
+    widgets = [
+        before_after(hr[::4, ::4], hr), zoom_viewer({"LR": hr[::4, ::4], "HR": hr}), model_toggle({"a": hr, "b": hr}),
+        interpolation_slider(lambda a: hr, steps=3), grid_explorer({1: hr, 2: hr}, "w", fixed={"HR": hr}),
+    ]
+    for widget in widgets:
+        state, paths, buffers = _remove_buffers(widget.get_state())
+        image_paths = [p for p in paths if p[0] in ("images", "fixed")]
+        assert image_paths and len(image_paths) == len(paths)
+        assert all(bytes(b)[:4] == b"RIFF" for b in buffers)
+        json.dumps(state)  # the rest is plain JSON
+        assert "export default" in state["_esm"] and ".srlib-widget" in state["_css"]
+
+
+@pytest.mark.parametrize("name", ["before_after", "zoom_viewer", "model_toggle", "interpolation_slider", "grid_explorer"])
+def test_each_front_end_module_is_self_contained_and_tags_its_root(name):
+    source = (JS / f"{name}.js").read_text()
+    assert "export default" in source and "render(" in source
+    assert re.search(rf'"data-widget": "{name}"', source)
+    assert not re.search(r"^\s*import\b|https?://", source, re.M), "no imports, nothing from the network"
+
+
+def test_before_after_state_gives_the_wipe():
     left, right = solid(8, 20, RED), solid(8, 20, BLUE)
-    box = before_after(left, right, labels=("L", "R"), line_width=1)
-    (img,), (slider,) = find(box, w.Image), find(box, w.IntSlider)
-    assert slider.value == 50
-    shown = decode_png(img.value)
-    assert (shown[:, :10] == RED).all() and (shown[:, 10] == LINE_COLOR).all() and (shown[:, 11:] == BLUE).all()
-    slider.value = 25  # split at column 5
-    shown = decode_png(img.value)
-    assert (shown[:, :5] == RED).all() and (shown[:, 5] == LINE_COLOR).all() and (shown[:, 6:] == BLUE).all()
+    ba = before_after(left, right, labels=("L", "R"), line_width=1)
+    assert ba.names == ["L", "R"] and ba.size == [8, 20] and ba.position == 50 and ba.line_width == 1
+    assert ba.line_color == "rgb({}, {}, {})".format(*LINE_COLOR)
+    out = wipe(shown(ba, 0), shown(ba, 1), ba.position / 100, ba.line_width)  # what the browser draws
+    assert (out[:, :10] == RED).all() and (out[:, 10] == LINE_COLOR).all() and (out[:, 11:] == BLUE).all()
+    ba.position = 25  # Python can move the split; the front end follows change:position
+    assert ba.position == 25
+    assert before_after(left, right, position=130).position == 100
+    assert before_after(ramp(4, 512), ramp(4, 512)).line_width == 2  # default: width / 256
 
 
-def test_before_after_enlarges_lr_with_nearest():
+def test_before_after_sends_lr_small_and_the_browser_enlarges_it_with_nearest():
     hr = ramp(8, 12, 4)
     lr = ramp(2, 3, 5).astype(np.float32) / 255.0  # floats in [0, 1], 4x smaller
-    box = before_after(lr, hr, line_width=0, position=100)
-    shown = decode_png(find(box, w.Image)[0].value)
-    assert shown.shape == (8, 12, 3)
-    assert np.array_equal(shown, enlarge(ramp(2, 3, 5), 4))
+    ba = before_after(lr, hr, line_width=0, position=100)
+    assert decode_png(ba.images[0]).shape == (2, 3, 3)
+    assert np.array_equal(shown(ba, 0), enlarge(ramp(2, 3, 5), 4)) and np.array_equal(shown(ba, 1), hr)
+    with pytest.raises(SrlibError, match="scaled copy"):
+        before_after(ramp(4, 24), ramp(16, 6))
 
 
-def test_zoom_viewer_follows_sliders():
+def test_zoom_viewer_state_gives_the_crops():
     hr = ramp(40, 40, 6)
     lr = hr[::4, ::4]
-    box = zoom_viewer({"LR": lr, "HR": hr}, zoom=2, panel=8, center=(10, 10), overview=False)
-    imgs = find(box, w.Image)
-    x, y, z = find(box, w.IntSlider)
-    assert len(imgs) == 2
-    assert np.array_equal(decode_png(imgs[1].value), enlarge(hr[8:12, 8:12], 2))
-    assert np.array_equal(decode_png(imgs[0].value), enlarge(enlarge(lr, 4)[8:12, 8:12], 2))
-    x.value = 30
-    assert np.array_equal(decode_png(imgs[1].value), enlarge(hr[8:12, 28:32], 2))
-    z.value = 4  # 2x2 crop at 4x
-    assert np.array_equal(decode_png(imgs[1].value), enlarge(hr[9:11, 29:31], 4))
-    labels = [h.value for h in find(box, w.HTML)]
-    assert any("LR" in s for s in labels) and any("HR" in s for s in labels)
+    zv = zoom_viewer({"LR": lr, "HR": hr}, zoom=2, panel=8, center=(10, 10), overview=False)
+    assert zv.names == ["LR", "HR"] and zv.size == [40, 40] and zv.center == [10, 10]
+    assert (zv.zoom, zv.panel, zv.overview) == (2, 8, False)
+    box = crop_box(zv.center, zv.panel // zv.zoom, zv.size)  # what the front end crops
+    assert np.array_equal(zoom_crop(shown(zv, 1), box, zv.zoom), enlarge(hr[8:12, 8:12], 2))
+    assert np.array_equal(zoom_crop(shown(zv, 0), box, zv.zoom), enlarge(enlarge(lr, 4)[8:12, 8:12], 2))
+    zv2 = zoom_viewer({"HR": hr}, zoom=40, center=(-5, 99))  # clamped: zoom 1..16, the centre inside the image
+    assert zv2.zoom == 16 and zv2.center == [0, 39] and zv2.overview and zv2.overview_width == 256
+    assert zoom_viewer({"HR": hr}).center == [20, 20]
 
 
-def test_zoom_viewer_overview_outlines_region():
-    hr = solid(64, 64, BLUE)
-    box = zoom_viewer({"HR": hr}, zoom=2, panel=16, center=(32, 32), overview=True, overview_width=64)
-    over = decode_png(find(box, w.Image)[0].value)  # the region: 8x8 at (28, 28), outlined 2 px thick
-    assert over.shape == (64, 64, 3)
-    assert np.array_equal(over, draw_box(hr, (28, 28, 8, 8), thickness=2))
-    find(box, w.IntSlider)[1].value = 3  # y near the top: the region is shifted inside the image
-    over = decode_png(find(box, w.Image)[0].value)
-    assert np.array_equal(over, draw_box(hr, (0, 28, 8, 8), thickness=2))
-    assert (over[0, 28:36] == LINE_COLOR).all() and (over[28, 28] == BLUE).all()
-
-
-def test_zoom_viewer_overview_is_subsampled_to_its_width():
-    hr = ramp(64, 64, 7)
-    box = zoom_viewer({"HR": hr}, zoom=1, panel=8, center=(32, 32), overview=True, overview_width=32)
-    over = decode_png(find(box, w.Image)[0].value)
-    assert over.shape == (32, 32, 3)
-    assert np.array_equal(over, draw_box(hr[::2, ::2], (14, 14, 4, 4), thickness=2))
-
-
-def test_model_toggle_switches_image_and_psnr():
+def test_model_toggle_texts_hold_each_psnr():
     rng = np.random.default_rng(0)
     hr = rng.random((32, 32, 3))
     noisy = np.clip(hr + rng.normal(0, 0.05, hr.shape), 0, 1)
     lr = hr[::4, ::4]
-    box = model_toggle({"LR": lr, "noisy": noisy, "HR": hr}, reference="HR", crop=4)
-    (toggle,), (img,), (label,) = find(box, w.ToggleButtons), find(box, w.Image), find(box, w.Label)
-    assert np.array_equal(decode_png(img.value), enlarge(as_display(lr), 4))
-    assert "no PSNR" in label.value
-    toggle.value = "noisy"
-    assert np.array_equal(decode_png(img.value), as_display(noisy))
+    mt = model_toggle({"LR": lr, "noisy": noisy, "HR": hr}, reference="HR", crop=4)
+    assert mt.names == ["LR", "noisy", "HR"] and mt.index == 0 and mt.size == [32, 32]
+    assert np.array_equal(shown(mt, 0), enlarge(as_display(lr), 4))
+    assert np.array_equal(shown(mt, 1), as_display(noisy)) and np.array_equal(shown(mt, 2), as_display(hr))
     from srlib.metrics import psnr
-    assert f"{psnr(noisy, hr, crop=4):.2f} dB" in label.value
-    toggle.value = "HR"
-    assert np.array_equal(decode_png(img.value), as_display(hr)) and "reference" in label.value
-    with pytest.raises(SrlibError):
+    assert "no PSNR" in mt.texts[0]
+    assert f"{psnr(noisy, hr, crop=4):.2f} dB" in mt.texts[1] and "reference" in mt.texts[2]
+    assert model_toggle({"a": hr, "b": noisy}).texts == ["a", "b"]  # no reference: just the names
+    assert f"{psnr(noisy, hr, crop=2):.2f} dB vs reference" in model_toggle({"n": noisy}, reference=hr, crop=2).texts[0]
+    with pytest.raises(SrlibError, match="not one of the images"):
         model_toggle({"a": hr}, reference="b")
+    with pytest.raises(SrlibError, match="at least one"):
+        model_toggle({})
 
 
-def test_interpolation_slider_renders_and_caches():
+def test_interpolation_slider_renders_every_step_once_up_front():
     calls = []
 
     def render(alpha):
         calls.append(alpha)
         return np.full((4, 4, 3), alpha)
 
-    box = interpolation_slider(render, steps=5)
-    (img,), (slider,) = find(box, w.Image), find(box, w.FloatSlider)
-    assert calls == [0.0] and (decode_png(img.value) == 0).all()
-    slider.value = 0.5
-    assert calls == [0.0, 0.5] and (decode_png(img.value) == 128).all()
-    slider.value = 0.0
-    slider.value = 0.5
-    assert calls == [0.0, 0.5]  # both from the cache
-    assert (decode_png(img.value) == 128).all()
-    slider.value = 1.0
-    assert (decode_png(img.value) == 255).all() and calls[-1] == 1.0
+    sl = interpolation_slider(render, labels=("A", "B"), steps=5, value=0.6)
+    assert calls == [0.0, 0.25, 0.5, 0.75, 1.0] and sl.alphas == calls
+    assert [int(shown(sl, i)[0, 0, 0]) for i in range(5)] == [0, 64, 128, 191, 255]
+    assert sl.value == 0.5 and sl.labels == ["A", "B"] and not sl.live  # snapped to the nearest step
+    reply, buffers = sl.answer({"type": "render", "alpha": 0.3})
+    assert reply["type"] == "error" and buffers == [] and calls == [0.0, 0.25, 0.5, 0.75, 1.0]
+    with pytest.raises(SrlibError, match="at least 2 steps"):
+        interpolation_slider(render, steps=1)
 
 
-def test_interpolation_slider_shows_render_errors():
+def test_interpolation_slider_live_answers_a_message_with_the_frame():
+    calls = []
+
+    def render(alpha):
+        calls.append(alpha)
+        if alpha == 0.95:
+            raise ValueError("boom")
+        return np.full((2, 2, 3), alpha) if alpha != 0.9 else np.zeros((3, 3, 3))
+
+    sl = interpolation_slider(render, steps=3, live=True)  # steps 0, 0.5, 1; live positions every 0.05
+    assert sl.live and sl.fine == 10 and sl.snap(0.33) == 0.35
+    sent = []
+    sl.send = lambda content, buffers=None: sent.append((content, buffers))  # record what goes to the front end
+    sl._handle_custom_msg({"type": "render", "alpha": 0.26}, [])  # as the kernel delivers a model.send
+    ((reply, buffers),) = sent
+    assert reply["type"] == "frame" and reply["alpha"] == 0.25 and calls[-1] == 0.25
+    assert (decode_png(buffers[0]) == 64).all()
+    sl._handle_custom_msg({"type": "render", "alpha": 0.25}, [])
+    assert calls.count(0.25) == 1 and sent[1][1] == buffers  # from the cache
+    reply, _ = sl.answer({"type": "render", "alpha": 0.95})
+    assert reply["type"] == "error" and "render(0.95) failed: ValueError: boom" in reply["message"]
+    reply, _ = sl.answer({"type": "render", "alpha": 0.9})
+    assert reply["type"] == "error" and "larger than the first frames" in reply["message"]
+    sl._handle_custom_msg({"type": "something else"}, [])
+    assert len(sent) == 2
+
+
+def test_interpolation_slider_render_errors_name_the_alpha():
     def render(alpha):
         if alpha > 0.5:
             raise ValueError("boom")
         return np.zeros((2, 2, 3))
 
-    box = interpolation_slider(render, steps=3)
-    find(box, w.FloatSlider)[0].value = 1.0
-    assert "boom" in find(box, w.Label)[0].value
+    with pytest.raises(SrlibError, match=r"render\(1.00\) failed: ValueError: boom"):
+        interpolation_slider(render, steps=3)
 
 
 def _grid():
@@ -253,42 +305,45 @@ def _grid():
             for i, a in enumerate(a_values) for j, b in enumerate(b_values)}
 
 
-def test_grid_explorer_toggles_pick_the_run_and_its_caption():
+def _cell(ge, *indices):
+    """The flat cell index of a selection, row-major over the axes (as the front end computes it)."""
+    cell = 0
+    for axis, i in zip(ge.axes, indices):
+        cell = cell * len(axis["values"]) + i
+    return cell
+
+
+def test_grid_explorer_state_maps_each_selection_to_its_run_and_caption():
     images = _grid()
     captions = {k: f"PSNR {20 + k[1]:.2f} dB" for k in images}
     hr = solid(2, 3, RED)  # smaller: shown enlarged to the grid's size
-    box = grid_explorer(images, ("adv", "fm"), captions=captions, fixed={"HR": hr})
-    adv, fm = find(box, w.ToggleButtons)
-    (label,) = find(box, w.Label)
-    view, hr_view = find(box, w.Image)
-    assert adv.options == (("0", 0.0), ("0.005", 0.005)) and [t for t, _ in fm.options] == ["0", "0.01", "0.1"]
-    assert (adv.value, fm.value) == (0.0, 0)
-    assert (decode_png(view.value) == 0).all()
-    assert np.array_equal(decode_png(hr_view.value), solid(4, 6, RED))
-    assert label.value == "adv = 0, fm = 0: PSNR 20.00 dB"
-    fm.value = 0.1
-    assert (decode_png(view.value) == 120).all() and label.value == "adv = 0, fm = 0.1: PSNR 20.10 dB"
-    adv.value = 0.005
-    assert (decode_png(view.value) == 130).all() and "adv = 0.005, fm = 0.1" in label.value
-    assert "0.005, 0.1" in find(box, w.HTML)[0].value
-    assert np.array_equal(decode_png(hr_view.value), solid(4, 6, RED))  # the fixed panel never changes
+    ge = grid_explorer(images, ("adv", "fm"), captions=captions, fixed={"HR": hr})
+    assert ge.axes == [{"name": "adv", "values": ["0", "0.005"]}, {"name": "fm", "values": ["0", "0.01", "0.1"]}]
+    assert ge.selection == [0, 0] and ge.fixed_names == ["HR"] and ge.size == [4, 6]
+    assert np.array_equal(shown(ge, 0, "fixed"), solid(4, 6, RED))
+    first = _cell(ge, 0, 0)
+    assert (shown(ge, ge.cells[first]) == 0).all() and ge.captions[first] == "adv = 0, fm = 0: PSNR 20.00 dB"
+    c = _cell(ge, 0, 2)
+    assert (shown(ge, ge.cells[c]) == 120).all() and ge.captions[c] == "adv = 0, fm = 0.1: PSNR 20.10 dB"
+    c = _cell(ge, 1, 2)
+    assert (shown(ge, ge.cells[c]) == 130).all() and "adv = 0.005, fm = 0.1" in ge.captions[c]
+    assert ge.titles[c] == "0.005, 0.1"
 
 
 def test_grid_explorer_missing_run_and_one_axis():
     images = _grid()
     del images[(0.005, 0.01)]
-    box = grid_explorer(images, ["adv", "fm"])
-    adv, fm = find(box, w.ToggleButtons)
-    view, label = find(box, w.Image)[0], find(box, w.Label)[0]
-    adv.value, fm.value = 0.005, 0.01
-    assert (decode_png(view.value) == 128).all() and "no run" in label.value
-    fm.value = 0
-    assert (decode_png(view.value) == 10).all() and label.value == "adv = 0.005, fm = 0"
+    ge = grid_explorer(images, ["adv", "fm"])
+    missing = _cell(ge, 1, 1)
+    assert ge.cells[missing] == -1 and ge.captions[missing] == "no run with adv = 0.005, fm = 0.01 in this grid"
+    c = _cell(ge, 1, 0)
+    assert (shown(ge, ge.cells[c]) == 10).all() and ge.captions[c] == "adv = 0.005, fm = 0"
+    assert sorted(i for i in ge.cells if i >= 0) == list(range(5)) and len(ge.images) == 5
     line = grid_explorer({1e-3: solid(3, 3, RED), 1e-2: solid(3, 3, BLUE)}, "weight")  # plain keys: one axis
-    (toggle,) = find(line, w.ToggleButtons)
-    assert toggle.options == (("0.001", 1e-3), ("0.01", 1e-2))
-    toggle.value = 1e-2
-    assert (decode_png(find(line, w.Image)[0].value) == BLUE).all()
+    assert line.axes == [{"name": "weight", "values": ["0.001", "0.01"]}]
+    assert (shown(line, line.cells[1]) == BLUE).all() and line.captions == ["weight = 0.001", "weight = 0.01"]
+    mixed = grid_explorer({"b": solid(2, 2, RED), 1: solid(2, 2, BLUE)}, "v")  # values that do not sort
+    assert mixed.axes[0]["values"] == ["b", "1"] and mixed.selection == [0]
 
 
 @pytest.mark.parametrize(
