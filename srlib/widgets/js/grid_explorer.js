@@ -12,6 +12,14 @@ function make(tag, className, attrs = {}) {
   return node;
 }
 
+// Keys a widget uses stay in it: JupyterLab would take them as notebook shortcuts (change cell, make a heading).
+function keepKeys(root) {
+  root.addEventListener("keydown", (event) => {
+    const plainEnter = event.key === "Enter" && !(event.shiftKey || event.ctrlKey || event.metaKey || event.altKey);
+    if (/^(Arrow|Page|Home$|End$|[0-9+=_ -]$)/.test(event.key) || plainEnter) event.stopPropagation();
+  });
+}
+
 export default {
   render({ model, el }) {
     const axes = model.get("axes");
@@ -59,6 +67,7 @@ export default {
     const status = make("div", "srlib-status", { "aria-live": "polite" });
     root.append(row, status);
     el.append(root);
+    keepKeys(root);
 
     let selection = [...model.get("selection")];
     function draw() {

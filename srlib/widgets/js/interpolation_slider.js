@@ -13,6 +13,14 @@ function make(tag, className, attrs = {}) {
   return node;
 }
 
+// Keys a widget uses stay in it: JupyterLab would take them as notebook shortcuts (change cell, make a heading).
+function keepKeys(root) {
+  root.addEventListener("keydown", (event) => {
+    const plainEnter = event.key === "Enter" && !(event.shiftKey || event.ctrlKey || event.metaKey || event.altKey);
+    if (/^(Arrow|Page|Home$|End$|[0-9+=_ -]$)/.test(event.key) || plainEnter) event.stopPropagation();
+  });
+}
+
 const fmt = (a) => a.toFixed(2);
 
 export default {
@@ -31,7 +39,9 @@ export default {
     stack.style.aspectRatio = `${w} / ${h}`;
     const frames = new Map();  // alpha -> <img>
     const addFrame = (alpha, url) => {
-      const img = make("img", "srlib-hidden", { src: url, draggable: "false" });
+      const img = make("img", "srlib-hidden", {
+        src: url, draggable: "false", alt: `${from} (alpha = 0) to ${to} (alpha = 1): the frame at alpha = ${fmt(alpha)}`,
+      });
       stack.append(img);
       frames.set(alpha, img);
     };
@@ -40,10 +50,11 @@ export default {
       type: "range", min: "0", max: "1", step: String(1 / n),
       "aria-label": `alpha, from ${from} (0) to ${to} (1)`,
     });
-    input.style.width = stack.style.width;
+    input.style.width = `${Math.max(model.get("width") || w, 300)}px`;
     const status = make("div", "srlib-status", { "aria-live": "polite" });
     root.append(caption, stack, input, status);
     el.append(root);
+    keepKeys(root);
 
     const snap = (v) => Math.round(Math.min(Math.max(Number(v), 0), 1) * n) / n;
     const nearest = (a) => alphas.reduce((best, b) => (Math.abs(b - a) < Math.abs(best - a) ? b : best));
@@ -55,10 +66,8 @@ export default {
     function show(a, note = "") {
       const key = find(a) ?? nearest(a);
       frames.forEach((img, b) => img.classList.toggle("srlib-hidden", b !== key));
-      const img = frames.get(key);
-      img.alt = `${from} (alpha = 0) to ${to} (alpha = 1): the frame at alpha = ${fmt(key)}`;
       status.textContent = find(a) !== undefined ? `alpha = ${fmt(a)}${note}`
-        : `alpha = ${fmt(a)}: the nearest precomputed frame (alpha = ${fmt(key)}) is shown until the kernel renders ${fmt(a)}`;
+        : `alpha = ${fmt(a)}: the nearest precomputed frame (alpha = ${fmt(key)}) is shown; a running kernel renders ${fmt(a)}`;
     }
     function ask() {
       if (asked !== null || find(alpha) !== undefined) return;

@@ -12,6 +12,14 @@ function make(tag, className, attrs = {}) {
   return node;
 }
 
+// Keys a widget uses stay in it: JupyterLab would take them as notebook shortcuts (change cell, make a heading).
+function keepKeys(root) {
+  root.addEventListener("keydown", (event) => {
+    const plainEnter = event.key === "Enter" && !(event.shiftKey || event.ctrlKey || event.metaKey || event.altKey);
+    if (/^(Arrow|Page|Home$|End$|[0-9+=_ -]$)/.test(event.key) || plainEnter) event.stopPropagation();
+  });
+}
+
 export default {
   render({ model, el }) {
     const names = model.get("names");
@@ -35,6 +43,7 @@ export default {
     stack.append(...imgs);
     root.append(bar, stack, status);
     el.append(root);
+    keepKeys(root);
 
     let index = -1;
     function choose(i, save) {

@@ -12,6 +12,14 @@ function make(tag, className, attrs = {}) {
   return node;
 }
 
+// Keys a widget uses stay in it: JupyterLab would take them as notebook shortcuts (change cell, make a heading).
+function keepKeys(root) {
+  root.addEventListener("keydown", (event) => {
+    const plainEnter = event.key === "Enter" && !(event.shiftKey || event.ctrlKey || event.metaKey || event.altKey);
+    if (/^(Arrow|Page|Home$|End$|[0-9+=_ -]$)/.test(event.key) || plainEnter) event.stopPropagation();
+  });
+}
+
 const MAX_ZOOM = 16;
 
 export default {
@@ -94,6 +102,7 @@ export default {
     tools.append(out, inn, status);
     root.append(row, tools);
     el.append(root);
+    keepKeys(root);
 
     function draw() {
       const side = Math.max(1, Math.floor(model.get("panel") / zoom));
@@ -101,21 +110,21 @@ export default {
       cy = Math.min(Math.max(cy, half(h)), h - Math.min(side, h) + half(h));  // keep the centre where the box can go
       cx = Math.min(Math.max(cx, half(w)), w - Math.min(side, w) + half(w));
       const { top, left, bh, bw } = box();
-      const where = `region ${bw}×${bh} px at (x ${left}, y ${top}), ×${zoom}`;
+      const where = `region ${bw}×${bh} px at (x ${left}, y ${top})`;
       for (const { name, panel, img } of panels) {
         panel.style.width = `${bw * zoom}px`;
         panel.style.height = `${bh * zoom}px`;
         img.style.width = `${w * zoom}px`;
         img.style.height = `${h * zoom}px`;
         img.style.transform = `translate(${-left * zoom}px, ${-top * zoom}px)`;
-        img.alt = `${name}, ${where}`;
+        img.alt = `${name}, ${where}, ×${zoom}`;
       }
       if (overviewBox) {
         Object.assign(overviewBox.style, {
           top: `${(100 * top) / h}%`, left: `${(100 * left) / w}%`, height: `${(100 * bh) / h}%`, width: `${(100 * bw) / w}%`,
         });
       }
-      status.textContent = `×${zoom}, ${where}`;
+      status.textContent = `zoom ×${zoom}: ${where}`;
       out.disabled = zoom <= 1;
       inn.disabled = zoom >= MAX_ZOOM;
     }
