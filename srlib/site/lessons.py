@@ -12,7 +12,7 @@ from pathlib import Path
 from ..course import result_line
 from ..errors import SrlibError
 
-TIME_LINE = re.compile(r"^\*\*Time:\*\*\s*(.+)$", re.MULTILINE)
+TIME_LINE = re.compile(r"^\*\*Time:\*\*[ \t]*(.+(?:\n(?![ \t]*\n|[ \t]*[#*>|-]).+)*)", re.MULTILINE)
 LIST_ITEM = re.compile(r"^\s*[-*+]\s+")
 
 
@@ -25,7 +25,7 @@ class Lesson:
     title: str
     objectives: tuple[str, ...]  # markdown, one item each
     time: str  # markdown after **Time:**, "" when the notebook has none
-    result: str
+    result: str  # the RESULT line, or the error that stopped the run
     finished: bool  # False when a cell raised (the page shows the error)
     mode: str  # "smoke", "learner" or "" when the notebook was not run by papermill
 
@@ -33,9 +33,18 @@ class Lesson:
     def page(self) -> str:
         return f"{self.slug}.html"
 
+    @property
+    def short_title(self) -> str:
+        """The title up to its colon ("03 · GAN theory"): what the previous/next links show."""
+        return self.title.split(":")[0].strip()
+
+
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner papermill puts above the cells of a failed run
+
 
 def first_markdown(nb) -> str:
-    return next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    return next((c.source for c in nb.cells if c.cell_type == "markdown"
+                 and PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])), "")
 
 
 def title_of(markdown: str, fallback: str) -> str:
@@ -69,16 +78,22 @@ def mode_of(nb) -> str:
     return "" if "SMOKE" not in params else ("smoke" if params["SMOKE"] else "learner")
 
 
-def has_error(nb) -> bool:
-    return any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+def error_of(nb) -> str:
+    """`Name: message` of the first error a cell raised, "" when none did."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error":
+                return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".splitlines()[0][:200]
+    return ""
 
 
 def read_lesson(path: Path, nb) -> Lesson:
     md = first_markdown(nb)
     time = TIME_LINE.search(md)
+    error = error_of(nb)
     return Lesson(path=path, slug=path.stem, title=title_of(md, path.stem), objectives=objectives_of(md),
-                  time=time.group(1).strip() if time else "", result=result_line(nb), finished=not has_error(nb),
-                  mode=mode_of(nb))
+                  time=" ".join(time.group(1).split()) if time else "", result=error or result_line(nb),
+                  finished=not error, mode=mode_of(nb))
 
 
 def check_notebooks(paths) -> list[Path]:
