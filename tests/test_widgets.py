@@ -15,7 +15,7 @@ from srlib.widgets import (
     LINE_COLOR, as_display, before_after, common_size, crop_box, decode_png, draw_box, encode_png, encode_webp, enlarge,
     grid_explorer, interpolation_slider, match_size, model_toggle, wipe, zoom_crop, zoom_viewer,
 )
-from srlib.widgets.compose import to_send, whole_factor
+from srlib.widgets.compose import shrink, to_send, whole_factor
 from srlib.widgets.views import JS
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -159,6 +159,18 @@ def test_to_send_keeps_whole_factor_images_small_and_resizes_the_others():
     assert np.array_equal(sent["odd"], match_size(ramp(8, 12, 3), (12, 18)))  # 1.5x: resized here, as before
     assert whole_factor((4, 6), (12, 18)) == 3 and whole_factor((8, 12), (12, 18)) == 0
     assert whole_factor((4, 5), (12, 18)) == 0
+
+
+def test_shrink_undoes_a_nearest_enlargement_and_nothing_else():
+    a = ramp(5, 7, 4)
+    assert np.array_equal(shrink(enlarge(a, 3)), a) and np.array_equal(shrink(enlarge(a, 16)), a)
+    assert shrink(a) is a
+    almost = enlarge(a, 2)
+    almost[9, 13, 0] ^= 1  # one pixel off: not an enlargement any more
+    assert shrink(almost) is almost
+    assert shrink(solid(6, 4, RED)).shape == (3, 2, 3)  # the largest factor both sides divide
+    sent, size = to_send({"nearest": enlarge(a, 4), "hr": ramp(20, 28, 5)})
+    assert sent["nearest"].shape == (5, 7, 3) and size == (20, 28)
 
 
 # ------------------------------------------------------------------ what each widget sends its front end

@@ -112,10 +112,26 @@ def to_send(images: Mapping[str, object]) -> tuple[dict[str, np.ndarray], tuple[
     common size is sent at its own size: the browser enlarges it pixelated,
     which gives the pixels of `enlarge`, from a file up to f * f times smaller.
     Any other is resized here with `match_size` (the rule of `_prepare_all`).
+    Either is then `shrink`-ed, so an image passed already enlarged is sent small too.
     """
     arrays = {str(k): as_display(v) for k, v in images.items()}
     size = common_size(arrays)
-    return {k: a if whole_factor(a.shape, size) else match_size(a, size) for k, a in arrays.items()}, size
+    return {k: shrink(a if whole_factor(a.shape, size) else match_size(a, size)) for k, a in arrays.items()}, size
+
+
+def shrink(img: np.ndarray, largest: int = 16) -> np.ndarray:
+    """The smallest image whose nearest-neighbour enlargement is `img` (by a whole factor up to `largest`).
+
+    An image enlarged before it is passed (`enlarge(lr, 4)`, a zoomed crop)
+    is sent at its small size and shows the same pixels, from a smaller file.
+    """
+    h, w = img.shape[:2]
+    if h < 2 or w < 2 or not (np.array_equal(img[0], img[1]) and np.array_equal(img[:, 0], img[:, 1])):
+        return img  # any enlargement repeats the first row and column
+    for f in range(min(largest, h, w), 1, -1):
+        if h % f == 0 and w % f == 0 and np.array_equal(enlarge(img[::f, ::f], f), img):
+            return img[::f, ::f]
+    return img
 
 
 def wipe(left: np.ndarray, right: np.ndarray, fraction: float, line_width: int = 1, line_color=LINE_COLOR) -> np.ndarray:
