@@ -23,21 +23,29 @@ DOM contract (browser tests rely on it):
 * every widget's root element has class `srlib-widget` and
   `data-widget="<factory name>"` (e.g. `data-widget="zoom_viewer"`);
 * every interactive control is keyboard-operable and has an `aria-label`;
-  every `<img>` has an `alt` naming what it shows;
+  every `<img>` has an `alt` naming what it shows; the keys a widget uses do
+  not reach JupyterLab's notebook shortcuts;
+* images of one view are stacked in a `.srlib-stack`; the visible one is the
+  `<img>` without class `srlib-hidden`; the line under it (`.srlib-status`,
+  aria-live) says what is shown (PSNR, alpha, the run, the zoom region);
 * before_after: the drag surface (both images stacked) has class `srlib-drag`;
   the split handle has `role="slider"`, `tabindex="0"`, `aria-valuenow` (0-100,
-  rounded) and `aria-valuemin/max`; arrows, Home and End move it; the images'
-  alts are "<left> (left of the split at P %)" and "<right> (right of the split at P %)";
-* zoom_viewer: one `.srlib-zoom-panel` per image (`tabindex="0"`; drag and wheel
-  there; arrows pan, + and - zoom), its `<img>` alt "<name>, region WxH px at
-  (x L, y T), ×Z"; the overview (`.srlib-overview`, click or drag) and the
-  "zoom out" / "zoom in" buttons;
+  rounded), `aria-valuemin/max`; arrows (1 %, shift 10 %), Home and End move
+  it; the alts are "<left> (left of the split at P %)" and "<right> (right of
+  the split at P %)";
+* zoom_viewer: one `.srlib-zoom-panel` per image (`tabindex="0"`; drag and
+  wheel there; arrows pan, + and - zoom), its `<img>` alt "<name>, region WxH
+  px at (x L, y T), ×Z"; the overview `.srlib-overview` (click or drag; keys as
+  a panel) with the region `.srlib-box`; buttons "zoom out" and "zoom in";
 * model_toggle: one `<button aria-pressed>` per image (aria-label "show <name>
-  (key i)"), number keys 1..N anywhere in the widget; the visible image's alt is its name;
-* interpolation_slider: an `<input type="range">` (0 to 1; aria-label "alpha, from ... to ...");
-* grid_explorer: a `role="group"` per axis of `<button aria-pressed>` (aria-label "<axis> = <value>");
-* the visible image of a stack is the `<img>` without class `srlib-hidden`; the
-  text under it (`.srlib-status`, aria-live) says what is shown (PSNR, alpha, the run).
+  (key i)"), number keys 1..N anywhere in the widget; each image's alt is its name;
+* interpolation_slider: one `<input type="range">` (0 to 1; aria-label "alpha,
+  from <a> (0) to <b> (1)"); frame alts "<a> (alpha = 0) to <b> (alpha = 1):
+  the frame at alpha = X";
+* grid_explorer: a `role="group"` per axis (aria-label: the axis name) of
+  `<button aria-pressed>` (aria-label "<axis> = <value>"); run alts "run with
+  <caption>", fixed images' alts their names; a missing run shows the grey
+  stack and "no run with ... in this grid".
 """
 from .compose import (
     LINE_COLOR, as_display, common_size, crop_box, decode_png, draw_box, encode_png, encode_webp, enlarge, match_size,
