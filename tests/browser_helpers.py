@@ -121,9 +121,10 @@ def free_port() -> int:
 
 def write_lab_settings(settings_dir: Path):
     """User settings for the test server: every cell in the DOM, widget state saved with the notebook
-    (the static site needs it), no news or update checks (no internet here)."""
+    (the static site needs it) and saved only when the test says, no news or update checks (no internet)."""
     files = {
         "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     }
@@ -209,18 +210,21 @@ def menu(page, top: str, command: str):
 
 
 def save_and_wait(page, path: Path, timeout: float = 30.0) -> dict:
-    """Save the open notebook from the File menu; return it as written, once it has outputs and widget state."""
+    """Save the open notebook from the File menu; return it as written: every code cell run, widget state in."""
+    before = path.stat().st_mtime_ns
     menu(page, "File", "docmanager:save")
     deadline = time.monotonic() + timeout
     while True:
         try:
-            nb = json.loads(path.read_text(encoding="utf-8"))
-            if nb.get("metadata", {}).get("widgets") and any(c.get("outputs") for c in nb["cells"]):
-                return nb
-        except (OSError, ValueError):
-            pass
+            if path.stat().st_mtime_ns != before:
+                nb = json.loads(path.read_text(encoding="utf-8"))
+                code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+                if nb["metadata"].get("widgets") and all(c.get("execution_count") for c in code):
+                    return nb
+        except (OSError, ValueError, KeyError):
+            pass  # not written yet, or half written
         if time.monotonic() > deadline:
-            raise AssertionError(f"{path.name}: not saved with outputs and widget state within {timeout:.0f} s")
+            raise AssertionError(f"{path.name}: not saved, run and with widget state, within {timeout:.0f} s")
         time.sleep(0.5)
 
 

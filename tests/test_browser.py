@@ -27,7 +27,8 @@ from browser_helpers import (
 from srlib.data.root import REPO_ROOT
 
 CHROMIUM = chromium_path()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")
+pytestmark = [pytest.mark.slow,  # `make test` runs slow tests too
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")]
 
 LESSONS = ("00", "07")
 SCREENSHOT = REPO_ROOT / "build" / "browser" / "static-widget.png"
@@ -270,13 +271,13 @@ def test_static_site_offline(browser, site):
         page, rec, blocked = offline_page(browser)
         try:
             page.goto(html.as_uri(), wait_until="load")
-            page.wait_for_load_state("networkidle")
+            page.wait_for_load_state("networkidle", timeout=60000)
             if nb_path is not None and has_maths(nb_path):
                 page.wait_for_selector(".katex, mjx-container, .MathJax", timeout=20000)
             expected = widgets_called(nb_path) if nb_path is not None else []
             if expected:
                 page.wait_for_function(f"document.querySelectorAll('.srlib-widget').length >= {len(expected)}",
-                                       timeout=30000)
+                                       timeout=60000)
             text = page.inner_text("body")
             assert "$$" not in text, f"{where}: literal $$ in the page text (maths not typeset)"
             assert "Error displaying widget" not in text, f"{where}: 'Error displaying widget'"
