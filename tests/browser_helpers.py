@@ -78,11 +78,11 @@ def image_mask(locator, shape) -> np.ndarray:
 
 
 def changed_fraction(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    """Share of the pixels under `mask` that differ (1.0 when the sizes differ)."""
-    if a.shape != b.shape:
-        return 1.0
-    diff = np.any(a != b, axis=2) & mask
-    return float(diff.sum() / max(mask.sum(), 1))
+    """Share of the pixels under `mask` that differ, over the part both screenshots cover (a widget may resize)."""
+    h, w = min(a.shape[0], b.shape[0], mask.shape[0]), min(a.shape[1], b.shape[1], mask.shape[1])
+    m = mask[:h, :w]
+    diff = np.any(a[:h, :w] != b[:h, :w], axis=2) & m
+    return float(diff.sum() / max(m.sum(), 1))
 
 
 def wait_for_change(locator, before: np.ndarray, before_mask: np.ndarray, timeout: float = 15.0) -> float:
@@ -94,8 +94,9 @@ def wait_for_change(locator, before: np.ndarray, before_mask: np.ndarray, timeou
     deadline = time.monotonic() + timeout
     while True:
         after = pixels(locator)
-        mask = before_mask | image_mask(locator, after.shape) if after.shape == before.shape else before_mask
-        frac = changed_fraction(before, after, mask)
+        now = image_mask(locator, after.shape)
+        h, w = min(now.shape[0], before_mask.shape[0]), min(now.shape[1], before_mask.shape[1])
+        frac = changed_fraction(before, after, before_mask[:h, :w] | now[:h, :w])
         if frac > 0 or time.monotonic() > deadline:
             return frac
         time.sleep(0.2)
