@@ -4,10 +4,11 @@
     (smoke mode); no cell fails, no widget fails to display, no JavaScript
     error; each comparison widget answers a drag, a click and a key with new
     pixels on screen.
-(b) The static site (`srlib.site.build_site`) of the same two notebooks, opened
-    from disk with every http(s) request aborted: nothing fails to load, the
-    maths is typeset, every widget answers with no kernel. A screenshot of one
-    static widget is saved to build/browser/static-widget.png.
+(b) The static site (`srlib.site.build_site`) of the same two notebooks and a
+    small grid_explorer notebook, opened from disk with every http(s) request
+    aborted: nothing fails to load, the maths is typeset, every widget answers
+    with no kernel. A screenshot of one static widget is saved to
+    build/browser/static-widget.png.
 """
 from __future__ import annotations
 
@@ -42,16 +43,15 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 
 def lesson_paths(folder: Path) -> list[Path]:
-    paths = [next(folder.glob(f"{n}_*.ipynb")) for n in LESSONS]
-    return paths
+    return [next(folder.glob(f"{n}_*.ipynb")) for n in LESSONS]
 
 
 def widgets_called(nb_path: Path) -> list[str]:
     """The comparison widgets a notebook's code displays, in order (read from its source)."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    calls = re.finditer(r"\b(" + "|".join(WIDGET_KINDS) + r")\(", source)
-    return [m.group(1) for m in calls if not source[:m.start()].rstrip().endswith("import")]
+    source = re.sub(r"#.*", "", source)
+    return re.findall(r"\b(" + "|".join(WIDGET_KINDS) + r")\(", source)
 
 
 def code_cells(nb_path: Path) -> int:
@@ -211,9 +211,41 @@ def test_widgets_in_jupyterlab(browser, tmp_path, tmp_path_factory):
 # ---------------------------------------------------------------- (b) the static site
 
 
+def run_notebook(path: Path, out_dir: Path) -> Path:
+    """Run a notebook with nbclient in its folder, widget state saved; the executed copy in out_dir."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    return out_dir / path.name
+
+
+def grid_check_notebook(folder: Path) -> Path:
+    """A two-cell notebook showing a 2 x 2 grid_explorer (no lesson among 00 and 07 has one)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Grid explorer check\n\nFour runs, one per $(w_1, w_2)$."),
+        nbformat.v4.new_code_cell(
+            "import numpy as np\nfrom srlib.widgets import grid_explorer\n"
+            "rng = np.random.default_rng(0)\n"
+            "runs = {(a, b): rng.random((24, 32, 3)) for a in (0.0, 0.1) for b in (1, 2)}\n"
+            "grid_explorer(runs, ('w1', 'w2'), fixed={'reference': rng.random((24, 32, 3))})"),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / "90_grid_check.ipynb")
+    return folder / "90_grid_check.ipynb"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Notebooks 00 and 07 run in smoke mode with their widget state, built into a site.
+    """Notebooks 00 and 07 run in smoke mode with their widget state, and a grid_explorer check, built into a site.
 
     07, when the JupyterLab test ran and saved it, is taken from there; the others are run here with nbclient.
     """
@@ -221,9 +253,6 @@ def site(tmp_path_factory):
         from srlib.site import build_site
     except ImportError as e:
         pytest.skip(f"srlib.site.build_site is not there yet ({e})")
-    import nbclient
-    import nbformat
-
     work = tmp_path_factory.mktemp("site")
     src = work / "notebooks"
     shutil.copytree(REPO_ROOT / "notebooks", src, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -235,15 +264,10 @@ def site(tmp_path_factory):
             if path.name in SAVED_BY_LAB and path.name[:2] in REUSE_LAB_RUN:
                 executed.append(SAVED_BY_LAB[path.name])
                 continue
-            nb = nbformat.read(path, as_version=4)
-            nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
-                                    resources={"metadata": {"path": str(src)}}).execute()
-            out = work / "executed" / path.name
-            out.parent.mkdir(exist_ok=True)
-            nbformat.write(nb, out)
-            executed.append(out)
+            executed.append(run_notebook(path, work / "executed"))
     finally:
         os.environ.pop("SRLIB_SMOKE") if saved is None else os.environ.__setitem__("SRLIB_SMOKE", saved)
+    executed.append(run_notebook(grid_check_notebook(work / "grid"), work / "executed"))
     out_dir = work / "site"
     try:
         build_site(executed, out_dir)
