@@ -28,8 +28,10 @@ class Site:
 
     def summary(self) -> str:
         note = "" if self.bytes <= SIZE_BUDGET else f" (over the {SIZE_BUDGET / 2**20:.0f} MB budget)"
+        largest = max(self.pages[1:], key=lambda p: p.stat().st_size)
         return (f"site: {len(self.pages) - 1} lesson page(s) + index, {self.bytes / 2**20:.1f} MB{note} in "
-                f"{self.out_dir}; open {self.out_dir / 'index.html'}")
+                f"{self.out_dir} (largest page {largest.name}, {largest.stat().st_size / 2**20:.1f} MB); "
+                f"open {self.out_dir / 'index.html'}")
 
 
 def folder_size(folder: Path) -> int:
