@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)  ## create .venv and install the pinned dependencies and srlib
 
-course: setup    ## execute every notebook in learner mode into build/ (executed copies + HTML), then the website
+course: setup    ## execute every notebook in learner mode into build/executed/, then the website build/site/
                  ## (built even when a lesson failed: its page shows the error; the exit status says so)
 	@status=0; $(PY) -m srlib course || status=$$?; $(PY) -m srlib site || status=$$?; exit $$status
 
@@ -22,7 +22,7 @@ site: setup      ## build/executed/ as an offline website in build/site/ (needs 
 	$(PY) -m srlib site
 
 smoke: setup     ## the same, in smoke mode (seconds per notebook)
-	$(PY) -m srlib course --smoke
+	@status=0; $(PY) -m srlib course --smoke || status=$$?; $(PY) -m srlib site || status=$$?; exit $$status
 
 lab: setup       ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks

@@ -1,4 +1,7 @@
-"""`make course`: execute every notebook with papermill, save executed copies and HTML.
+"""`make course`: execute every notebook with papermill and save the executed copies (build/executed/).
+
+The HTML is the course website, built from those copies by `python -m srlib site` (srlib.site), which serves
+every script, font and widget front end from local files; nbconvert's default page would load them from CDNs.
 
 Each notebook gets one report line: name, ok/FAILED, seconds, and the line its
 `result`-tagged cell printed (or the error that stopped it).
@@ -36,12 +39,9 @@ def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, s
 
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
     executed = out_dir / "executed" / path.name
-    html = out_dir / "html" / path.with_suffix(".html").name
     executed.parent.mkdir(parents=True, exist_ok=True)
-    html.parent.mkdir(parents=True, exist_ok=True)
     # papermill cannot parse `SMOKE = os.environ.get(...)` as a literal and warns; the injected value still wins
     logging.getLogger("papermill").setLevel(logging.ERROR)
     start = time.perf_counter()
@@ -59,11 +59,8 @@ def run_notebook(path: Path, out_dir: Path, smoke: bool) -> tuple[bool, float, s
         os.environ.pop("SRLIB_SMOKE") if saved is None else os.environ.__setitem__("SRLIB_SMOKE", saved)
     seconds = time.perf_counter() - start
     if executed.exists():
-        nb = nbformat.read(executed, as_version=4)
-        body, _ = HTMLExporter().from_notebook_node(nb)
-        html.write_text(body, encoding="utf-8")
         if ok:
-            message = result_line(nb)
+            message = result_line(nbformat.read(executed, as_version=4))
     return ok, seconds, message
 
 
@@ -74,7 +71,8 @@ def run_course(smoke: bool = False, only=None, folder: Path | None = None, out_d
     if only:
         notebooks = [p for p in notebooks if any(p.name.startswith(o) for o in only)]
     mode = "smoke" if smoke else "learner"
-    print(f"running {len(notebooks)} notebook(s) in {mode} mode; executed copies and HTML go to {out_dir}")
+    print(f"running {len(notebooks)} notebook(s) in {mode} mode; executed copies go to {out_dir / 'executed'} "
+          "(`python -m srlib site` makes them the course website)")
     all_ok = True
     for path in notebooks:
         ok, seconds, message = run_notebook(path, out_dir, smoke)

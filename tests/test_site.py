@@ -317,3 +317,21 @@ def test_size_is_printed_and_rebuild_replaces_the_site(smoke_site, tmp_path):
     with pytest.raises(SrlibError, match="not a course site"):
         build_site(smoke_site["executed"][1:2], other)
     assert (other / "keep.txt").read_text() == "mine"
+
+
+def test_every_figure_gets_an_alt_text_from_its_section_and_the_text_above():
+    import nbformat
+
+    from srlib.site.alt_text import describe_figures, first_sentence
+
+    nb = nbformat.v4.new_notebook()
+    png = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})
+    nb.cells = [nbformat.v4.new_markdown_cell("# 03 · A lesson"),
+                nbformat.v4.new_markdown_cell("## 2 · The `REAL_MODEL` curve\n\nThe loss of **G** falls: $L_G$ here. More."),
+                nbformat.v4.new_code_cell("plot()", outputs=[png]),
+                nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1")])]
+    assert describe_figures(nb, "03 · A lesson") == 1
+    alt = nb.cells[2].outputs[0].metadata["srlib_alt"]
+    assert alt == "Figure 1, section “2 · The REAL_MODEL curve”: The loss of G falls: L_G here."
+    assert "srlib_alt" not in nb.cells[3].outputs[0].get("metadata", {})
+    assert first_sentence("see [the paper](http://x.org/p) now. Then") == "see the paper now."

@@ -5,6 +5,7 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .alt_text import describe_figures
 from .lessons import Lesson
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -15,6 +16,7 @@ def lesson_page(nb, lesson: Lesson, prev: Lesson | None, next_: Lesson | None) -
     """One lesson as a page that loads only lib/ files (require.js, embed-amd.js, anywidget, KaTeX)."""
     from nbconvert import HTMLExporter
 
+    describe_figures(nb, lesson.short_title)
     exporter = HTMLExporter(template_name="srlib_site", extra_template_basedirs=[str(TEMPLATES)])
     resources = {"metadata": {"name": lesson.title}, "srlib_nav": {"prev": prev, "next": next_}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
