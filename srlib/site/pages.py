@@ -73,7 +73,7 @@ def index_page(lessons: list[Lesson]) -> str:
 <header>
 <h1>{COURSE_TITLE}</h1>
 <p class="lead">From first principles to ESRGAN, in {len(lessons)} lesson{'s' if len(lessons) != 1 else ''}
-that run on a laptop CPU. Each page is an executed notebook{run}: its outputs, figures and widgets work offline.</p>
+that run{'' if len(lessons) != 1 else 's'} on a laptop CPU. Each page is an executed notebook{run}: its outputs, figures and widgets work offline.</p>
 </header>
 <main id="lessons">
 <h2>Lessons</h2>
