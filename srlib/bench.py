@@ -348,9 +348,9 @@ def _rss_mb(field: str) -> float:
 def upscale_worker(spec: dict) -> dict:
     """One configuration, run in a fresh process: seconds and peak RSS above the loaded baseline.
 
-    The baseline is the RSS after the model and the input image are loaded and
-    one tile has warmed up the kernels; the peak counter (VmHWM) is then reset
-    (/proc/self/clear_refs), so the figure is what the upscale itself adds:
+    The baseline is the RSS after the model and the input image are loaded,
+    one tile has warmed up the kernels and the peak counter (VmHWM) has been
+    reset (/proc/self/clear_refs), so the figure is what the upscale itself adds:
     output buffers, tiles, activations and temporaries.
     """
     import gc
@@ -361,13 +361,13 @@ def upscale_worker(spec: dict) -> dict:
     with torch.inference_mode():
         model(torch.rand(1, 3, 32, 32))
     gc.collect()
-    base = _rss_mb("VmRSS")
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
         reset = True
     except OSError:
         reset = False
+    base = _rss_mb("VmRSS")  # read after the reset: the peak counter starts at or above it
     start = time.perf_counter()
     if spec["method"] == "baseline":
         out = realesrganer_upscale(model, img, 4, spec["tile"], spec.get("tile_pad", 10))
