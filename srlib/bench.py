@@ -1,6 +1,7 @@
 """Benchmarks that print figures (never timed unit tests): `python -m srlib bench models`."""
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
@@ -89,8 +90,10 @@ def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8
     """samples/s and GFLOP/s of the cpu recipes' training steps, against the measured conv peak.
 
     A shared or throttled CPU changes speed from minute to minute, so the peak
-    and every recipe are measured in `rounds` interleaved rounds and the best
-    of each is kept: the ratio compares like with like.
+    and every recipe are measured in `rounds` interleaved rounds: each round's
+    ratio divides the recipe's rate by that round's peak (like with like), and
+    the median and the spread (min-max) of those ratios are reported next to
+    the best rate against the best peak.
     """
     from .data import PairedPatchDataset, load_training_images
     from .train import Trainer, load_recipe
@@ -102,20 +105,26 @@ def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
-    peak, peak_shape, best = 0.0, "", {name: 0.0 for name in recipes}
+    peaks, shapes, rates = [], [], {name: [] for name in recipes}
     for _ in range(rounds):
         p, shape = conv_peak(seconds)
-        if p > peak:
-            peak, peak_shape = p, shape
+        peaks.append(p)
+        shapes.append(shape)
         for name, trainer in trainers.items():
             start = time.perf_counter()
             for _ in range(steps):
                 trainer.train_step()
-            best[name] = max(best[name], steps * trainer.cfg.batch_size / (time.perf_counter() - start))
+            rates[name].append(steps * trainer.cfg.batch_size / (time.perf_counter() - start))
+    peak = max(peaks)
+    peak_shape = shapes[peaks.index(peak)]
     rows = []
     for name, trainer in trainers.items():
-        gflops = best[name] * _train_flops_per_sample(trainer) / 1e9
-        rows.append({"recipe": f"{name} (cpu)", "samples_per_s": best[name], "gflop_s": gflops, "of_peak": gflops / peak})
+        flops = _train_flops_per_sample(trainer)
+        ratios = [r * flops / 1e9 / p for r, p in zip(rates[name], peaks)]
+        best = max(rates[name])
+        rows.append({"recipe": f"{name} (cpu)", "samples_per_s": best, "gflop_s": best * flops / 1e9,
+                     "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
+                     "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
     return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source, "rounds": rounds,
             "seed_loop": bench_seed_loop(images, steps)}
 
@@ -150,11 +159,14 @@ def bench_seed_loop(images, steps: int = 8) -> dict:
 
 def print_train(result: dict) -> None:
     print(f"CPU threads: {torch.get_num_threads()}; conv peak {result['peak']:.1f} GFLOP/s ({result['peak_shape']}); "
-          f"best of {result['rounds']} interleaved rounds")
+          f"{result['rounds']} interleaved rounds")
     print(f"training data: {result['source']}")
-    print(f"{'recipe':<22}{'samples/s':>11}{'GFLOP/s':>10}{'of peak':>9}")
+    print("best: the fastest round against the highest peak; median and spread: each round against its own peak")
+    print(f"{'recipe':<22}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}")
     for r in result["rows"]:
-        print(f"{r['recipe']:<22}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>9.0%}")
+        spread = f"{r['min_of_peak']:.0%}-{r['max_of_peak']:.0%}"
+        print(f"{r['recipe']:<22}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>7.0%}"
+              f"{r['median_of_peak']:>8.0%}{spread:>12}")
     s = result["seed_loop"]
     print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
           f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu)")
@@ -218,7 +230,6 @@ def bench_degrade(batch: int = 16, patch: int = 96, scale: int = 4, rounds: int 
     targets); the step is a forward + backward of the generator on the LR batch and of the
     discriminator on the SR and HR batches. Median of `rounds` interleaved rounds.
     """
-    import statistics
 
     from .data import load_training_images
     from .data.realworld_patches import RealWorldPatchDataset
@@ -443,7 +454,6 @@ LOOPS = {"baseline": "RealESRGANer-style (tile_pad 10)", "srlib": "srlib.infer (
 
 
 def print_upscale(res: dict) -> None:
-    import statistics
 
     w, h = res["size"]
     rows = res["rows"]

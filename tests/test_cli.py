@@ -91,8 +91,10 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "conv peak" in proc.stdout and "embedded scikit-image samples" in proc.stdout
     row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu)")][0]
-    samples, gflops, share = float(row[2]), float(row[3]), float(row[4].rstrip("%"))
-    assert samples > 0 and gflops > 0 and 0 < share < 100
+    samples, gflops, share, median = float(row[2]), float(row[3]), float(row[4].rstrip("%")), float(row[5].rstrip("%"))
+    low, high = (float(v) for v in row[6].rstrip("%").split("%-"))
+    assert samples > 0 and gflops > 0 and 0 < share < 100 and 0 < median < 100
+    assert low <= median <= high  # one round: all three are that round's ratio
     assert "seed's loop" in proc.stdout
 
 
