@@ -31,6 +31,11 @@ def _read(name: str) -> str:
     return (JS / name).read_text(encoding="utf-8")
 
 
+def _module(name: str) -> str:
+    """A widget's ES module: the shared helpers (js/common.js), then its own code; anywidget takes one module."""
+    return _read("common.js") + "\n" + _read(name)
+
+
 class Comparison(anywidget.AnyWidget):
     """What every widget shares: images (sent once), their names, the size they are shown at, the width."""
 
@@ -48,14 +53,14 @@ class Comparison(anywidget.AnyWidget):
 
 
 class BeforeAfter(Comparison):
-    _esm = _read("before_after.js")
+    _esm = _module("before_after.js")
     position = t.Float(50.0).tag(sync=True)  # the split, in % of the width
     line_width = t.Int(1).tag(sync=True)  # image pixels
     line_color = t.Unicode("rgb({}, {}, {})".format(*LINE_COLOR)).tag(sync=True)
 
 
 class ZoomViewer(Comparison):
-    _esm = _read("zoom_viewer.js")
+    _esm = _module("zoom_viewer.js")
     zoom = t.Int(4).tag(sync=True)
     panel = t.Int(192).tag(sync=True)  # CSS pixels a panel spans at most
     center = t.List(t.Int(), minlen=2, maxlen=2, default_value=[0, 0]).tag(sync=True)  # (y, x) in the shown size
@@ -65,7 +70,7 @@ class ZoomViewer(Comparison):
 
 
 class ModelToggle(Comparison):
-    _esm = _read("model_toggle.js")
+    _esm = _module("model_toggle.js")
     texts = t.List(t.Unicode()).tag(sync=True)  # the line shown under each image (its PSNR)
     index = t.Int(0).tag(sync=True)
 
@@ -73,7 +78,7 @@ class ModelToggle(Comparison):
 class InterpolationSlider(Comparison):
     """`images` are the precomputed frames, at `alphas`; `live` lets the browser ask for the positions between."""
 
-    _esm = _read("interpolation_slider.js")
+    _esm = _module("interpolation_slider.js")
     alphas = t.List(t.Float()).tag(sync=True)
     labels = t.List(t.Unicode()).tag(sync=True)
     value = t.Float(0.0).tag(sync=True)
@@ -113,7 +118,7 @@ class InterpolationSlider(Comparison):
 class GridExplorer(Comparison):
     """`images` are the runs; `cells` maps each combination (row-major over `axes`) to one of them, or -1."""
 
-    _esm = _read("grid_explorer.js")
+    _esm = _module("grid_explorer.js")
     axes = t.List(t.Dict()).tag(sync=True)  # [{"name": ..., "values": [button labels]}]
     cells = t.List(t.Int()).tag(sync=True)
     titles = t.List(t.Unicode()).tag(sync=True)
