@@ -255,20 +255,28 @@ def test_an_official_file_that_is_not_here_says_where_to_get_it(capsys, tmp_path
     assert code == 2 and len(err) == 1 and OFFICIAL_WEIGHTS["RealESRGAN_x4plus.pth"] in err[0]
 
 
-def test_an_official_esrgan_file_upscales(capsys, tmp_path):
-    torch.manual_seed(0)
-    net = RRDBNet(4, channels=8, blocks=1, growth=4).eval()
-    names = {"body.0.blocks.": "RRDB_trunk.0.RDB", "conv_body": "trunk_conv", "ups.0": "upconv1", "ups.1": "upconv2",
-             "conv_hr": "HRconv"}
+def official_keys(net, rdb: str, names: dict) -> dict:
+    """srlib's RRDBNet state under an official file's key names (the same weights, renamed).
+
+    body.0.blocks.K.convs.J.weight -> {rdb}{K+1}.conv{J+1}.weight; other layers by `names`.
+    """
     state = {}
     for key, value in net.state_dict().items():
-        if key.startswith("body.0.blocks."):  # body.0.blocks.K.convs.J.weight -> RRDB_trunk.0.RDB{K+1}.conv{J+1}.weight
+        if key.startswith("body.0.blocks."):
             k, _, j, leaf = key.split(".")[3:]
-            key = f"RRDB_trunk.0.RDB{int(k) + 1}.conv{int(j) + 1}.{leaf}"
+            key = f"{rdb}{int(k) + 1}.conv{int(j) + 1}.{leaf}"
         else:
             head, leaf = key.rsplit(".", 1)
             key = f"{names.get(head, head)}.{leaf}"
         state[key] = value
+    return state
+
+
+def test_an_official_esrgan_file_upscales(capsys, tmp_path):
+    torch.manual_seed(0)
+    net = RRDBNet(4, channels=8, blocks=1, growth=4).eval()
+    state = official_keys(net, "RRDB_trunk.0.RDB", {"conv_body": "trunk_conv", "ups.0": "upconv1",
+                                                     "ups.1": "upconv2", "conv_hr": "HRconv"})
     torch.save(state, tmp_path / "RRDB_ESRGAN_x4.pth", _use_new_zipfile_serialization=False)
     arr = smooth(8, 10, 3)
     Image.fromarray(arr).save(tmp_path / "a.png")
@@ -305,16 +313,7 @@ def test_a_realesrgan_x2plus_file_runs_tiled_on_its_2x2_grid(capsys, tmp_path):
 
     torch.manual_seed(0)
     net = UnshuffleRRDBNet(2, channels=8, blocks=1, growth=4).eval()
-    names = {"ups.0": "conv_up1", "ups.1": "conv_up2"}
-    state = {}
-    for key, value in net.state_dict().items():
-        if key.startswith("body.0.blocks."):  # body.0.blocks.K.convs.J.weight -> body.0.rdb{K+1}.conv{J+1}.weight
-            k, _, j, leaf = key.split(".")[3:]
-            key = f"body.0.rdb{int(k) + 1}.conv{int(j) + 1}.{leaf}"
-        else:
-            head, leaf = key.rsplit(".", 1)
-            key = f"{names.get(head, head)}.{leaf}"
-        state[key] = value
+    state = official_keys(net, "body.0.rdb", {"ups.0": "conv_up1", "ups.1": "conv_up2"})
     torch.save({"params_ema": state}, tmp_path / "RealESRGAN_x2plus.pth")
     arr = np.random.default_rng(0).integers(0, 256, (101, 97, 3), dtype=np.uint8)  # odd sizes, several tiles of 16
     Image.fromarray(arr).save(tmp_path / "a.png")
