@@ -22,17 +22,51 @@ def _throughput(fn, min_seconds: float = 1.0, warmup: int = 1) -> float:
             return n / elapsed
 
 
-def bench_models(scale: int = 4, size: int = 32, batch: int = 2, seconds: float = 1.0, presets=None) -> list[dict]:
-    """Parameters, GFLOPs per LR pixel and CPU forward / forward+backward throughput of each preset."""
+def bf16_supported() -> bool:
+    """Whether this CPU has native bf16 dot products (oneDNN says; AVX512-BF16 or AMX), so bf16 can pay."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+# largest |output - eager fp32 output| accepted, in 8-bit grey levels; bf16 keeps 8 bits of mantissa
+TOLERANCE_LEVELS = {"eager fp32": 0.0, "eager bf16": 8.0, "compiled fp32": 0.05, "compiled bf16": 8.0}
+
+
+def _inference_variants(model, compile_: bool, bf16: bool) -> dict:
+    """name -> callable(x) for each way of running the model that this CPU supports."""
+    def autocast(fn):
+        def run(x):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return fn(x).float()
+        return run
+
+    variants = {"eager fp32": model}
+    if bf16:
+        variants["eager bf16"] = autocast(model)
+    if compile_:
+        compiled = torch.compile(model)
+        variants["compiled fp32"] = compiled
+        if bf16:
+            variants["compiled bf16"] = autocast(torch.compile(model))
+    return variants
+
+
+def bench_models(scale: int = 4, size: int = 32, batch: int = 2, seconds: float = 1.0, presets=None,
+                 compile_: bool = True, bf16: bool | None = None, rounds: int = 3) -> list[dict]:
+    """Per preset: parameters, GFLOPs per LR pixel, training throughput, and inference output MP/s
+    eager vs torch.compile, fp32 vs bf16 (where the CPU has bf16), each checked against eager fp32.
+
+    Inference variants are timed in `rounds` interleaved rounds (the median is kept), so a
+    minute of a busy machine does not favour one of them. Weights are random (seed 0): this
+    measures speed and agreement, not quality.
+    """
+    bf16 = bf16_supported() if bf16 is None else bf16
     rows = []
-    x = torch.rand(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 3, size, size, generator=gen).contiguous(memory_format=torch.channels_last)
     for name in presets or GENERATORS:
         torch.manual_seed(0)
         model = build_generator(name, scale).to(memory_format=torch.channels_last)
         gflops = gflops_per_lr_pixel(model)
-        model.eval()
-        with torch.inference_mode():
-            fwd = _throughput(lambda: model(x), seconds) * batch * size * size
         model.train()
 
         def step():
@@ -40,20 +74,49 @@ def bench_models(scale: int = 4, size: int = 32, batch: int = 2, seconds: float 
             model(x).mean().backward()
 
         train = _throughput(step, seconds) * batch * size * size
-        rows.append({"preset": name, "params": count_parameters(model), "gflops_per_px": gflops,
-                     "fwd_kpx_s": fwd / 1e3, "train_kpx_s": train / 1e3,
-                     "fwd_gflop_s": fwd * gflops, "train_gflop_s": train * gflops * 3})
+        model.eval()
+        out_px = batch * size * size * scale * scale
+        row = {"preset": name, "params": count_parameters(model), "gflops_per_px": gflops,
+               "train_kpx_s": train / 1e3, "train_gflop_s": train * gflops * 3, "mp_s": {}, "diff_levels": {},
+               "compile_s": None}
+        with torch.inference_mode():
+            variants = _inference_variants(model, compile_, bf16)
+            reference = model(x)
+            for label, fn in variants.items():
+                start = time.perf_counter()
+                out = fn(x)  # compiles here, for the compiled variants
+                if label == "compiled fp32":
+                    row["compile_s"] = time.perf_counter() - start
+                row["diff_levels"][label] = 255 * (out.float() - reference).abs().max().item()
+            rates = {label: [] for label in variants}
+            for _ in range(rounds):
+                for label, fn in variants.items():
+                    rates[label].append(_throughput(lambda: fn(x), seconds / 2) * out_px / 1e6)
+        row["mp_s"] = {label: statistics.median(r) for label, r in rates.items()}
+        row["agree"] = all(row["diff_levels"][k] <= TOLERANCE_LEVELS[k] for k in variants)
+        rows.append(row)
     return rows
 
 
 def print_models(rows: list[dict], scale: int, size: int, batch: int) -> None:
-    print(f"generators at x{scale}; CPU threads: {torch.get_num_threads()}; input {batch}x3x{size}x{size} (LR pixels)")
-    print(f"{'preset':<15}{'params':>12}{'GFLOP/LRpx':>12}{'fwd kpx/s':>11}{'fwd GFLOP/s':>13}"
-          f"{'fwd+bwd kpx/s':>15}{'~GFLOP/s':>10}")
+    labels = [k for k in TOLERANCE_LEVELS if any(k in r["mp_s"] for r in rows)]
+    print(f"generators at x{scale}; CPU threads: {torch.get_num_threads()}; input {batch}x3x{size}x{size} (LR pixels); "
+          f"random weights (seed 0); bf16 on this CPU: {'yes' if bf16_supported() else 'no (not timed)'}")
+    print(f"{'preset':<16}{'params':>11}{'GFLOP/LRpx':>11}{'train kpx/s':>12}{'~GFLOP/s':>9}  "
+          + "".join(f"{k + ' MP/s':>19}" for k in labels) + f"{'compile s':>10}  agree")
     for r in rows:
-        print(f"{r['preset']:<15}{r['params']:>12,}{r['gflops_per_px']:>12.4f}{r['fwd_kpx_s']:>11.1f}"
-              f"{r['fwd_gflop_s']:>13.1f}{r['train_kpx_s']:>15.1f}{r['train_gflop_s']:>10.1f}")
-    print("fwd+bwd GFLOP/s counts a backward pass as twice the forward.")
+        cells = "".join(f"{r['mp_s'][k]:>19.3f}" if k in r["mp_s"] else f"{'-':>19}" for k in labels)
+        comp = f"{r['compile_s']:>10.1f}" if r["compile_s"] is not None else f"{'-':>10}"
+        print(f"{r['preset']:<16}{r['params']:>11,}{r['gflops_per_px']:>11.4f}{r['train_kpx_s']:>12.1f}"
+              f"{r['train_gflop_s']:>9.1f}  {cells}{comp}  {'yes' if r['agree'] else 'NO'}")
+    print("MP/s: output megapixels per second of inference (median of interleaved rounds); train: forward+backward, "
+          "eager fp32, a backward counted as twice the forward.")
+    worst = {k: max(r["diff_levels"][k] for r in rows if k in r["diff_levels"]) for k in labels}
+    print("largest |difference| from eager fp32, in 8-bit grey levels (tolerance): "
+          + ", ".join(f"{k} {v:.3g} ({TOLERANCE_LEVELS[k]:g})" for k, v in worst.items()))
+    bad = [r["preset"] for r in rows if not r["agree"]]
+    if bad:
+        print(f"DISAGREE beyond the tolerance: {', '.join(bad)}")
 
 
 def conv_peak(seconds: float = 1.0) -> tuple[float, str]:
@@ -85,15 +148,18 @@ def _train_flops_per_sample(trainer) -> float:
     return float(flops)
 
 
-def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8, seconds: float = 1.0,
-                rounds: int = 3) -> dict:
+TRAIN_RECIPES = ("srresnet_x4", "srresnet_x4:course", "srgan_x4", "esrgan_x4")
+
+
+def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
+                rounds: int = 3, profile: bool = False) -> dict:
     """samples/s and GFLOP/s of the cpu recipes' training steps, against the measured conv peak.
 
     A shared or throttled CPU changes speed from minute to minute, so the peak
     and every recipe are measured in `rounds` interleaved rounds: each round's
     ratio divides the recipe's rate by that round's peak (like with like), and
     the median and the spread (min-max) of those ratios are reported next to
-    the best rate against the best peak.
+    the best rate against the best peak. A recipe is NAME (its cpu size) or NAME:SIZE.
     """
     from .data import PairedPatchDataset, load_training_images
     from .train import Trainer, load_recipe
@@ -101,7 +167,8 @@ def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8
     images, source = load_training_images(limit=40)
     trainers = {}
     for name in recipes:
-        cfg = load_recipe(name, "cpu", init_from="", val_every=0, checkpoint_every=0, device="cpu")
+        recipe, _, size = name.partition(":")
+        cfg = load_recipe(recipe, size or "cpu", init_from="", val_every=0, checkpoint_every=0, device="cpu")
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
@@ -122,11 +189,73 @@ def bench_train(recipes=("srresnet_x4", "srgan_x4", "esrgan_x4"), steps: int = 8
         flops = _train_flops_per_sample(trainer)
         ratios = [r * flops / 1e9 / p for r, p in zip(rates[name], peaks)]
         best = max(rates[name])
-        rows.append({"recipe": f"{name} (cpu)", "samples_per_s": best, "gflop_s": best * flops / 1e9,
+        recipe, _, size = name.partition(":")
+        rows.append({"recipe": f"{recipe} ({size or 'cpu'})", "samples_per_s": best, "gflop_s": best * flops / 1e9,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
                      "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
+    profiles = {name.replace(":", " ") if ":" in name else f"{name} cpu": profile_train_step(t)
+                for name, t in trainers.items()} if profile else {}
     return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source, "rounds": rounds,
-            "seed_loop": bench_seed_loop(images, steps)}
+            "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
+
+
+def _conv_flops(op: str, shapes: list) -> float:
+    """FLOPs of one conv call from the profiler's input shapes (backward: input and weight gradients)."""
+    if op not in ("aten::convolution_backward", "aten::mkldnn_convolution"):
+        return 0.0
+    try:
+        if op == "aten::convolution_backward":
+            (n, cout, ho, wo), _, (_, cin, kh, kw) = shapes[0], shapes[1], shapes[2]
+            return 2 * 2.0 * n * cout * ho * wo * cin * kh * kw
+        (n, cin, h, w), (cout, _, kh, kw) = shapes[0], shapes[1]
+        return 2.0 * n * cout * h * w * cin * kh * kw  # stride 1, same padding: output size = input size
+    except (ValueError, TypeError, IndexError):
+        return 0.0
+
+
+def _describe(op: str, shapes: list) -> str:
+    try:
+        if op == "aten::convolution_backward":
+            (_, cout, h, w), (_, cin, _, _) = shapes[0], shapes[1]
+            return f"conv {cin}->{cout} @ {h}x{w} (backward)"
+        if op == "aten::mkldnn_convolution":
+            (_, cin, h, w), (cout, _, kh, _) = shapes[0], shapes[1]
+            return f"conv {kh}x{kh} {cin}->{cout} @ {h}x{w}"
+        return f"{op.removeprefix('aten::')} {'x'.join(map(str, shapes[0]))}"
+    except (ValueError, TypeError, IndexError):
+        return op.removeprefix("aten::")
+
+
+def profile_train_step(trainer, steps: int = 3, top: int = 12) -> list[dict]:
+    """Where one training step's time goes: the most expensive operators by layer shape (torch.profiler).
+
+    Each row is one operator on one tensor shape (a conv layer, its backward, a pixel
+    shuffle...), with its milliseconds per step, share of the step, and for convolutions the
+    GFLOP/s it ran at, to compare with the conv peak.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    trainer.train_step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        for _ in range(steps):
+            trainer.train_step()
+    events = [e for e in prof.key_averages(group_by_input_shape=True) if e.key.startswith("aten::")]
+    total = sum(e.self_cpu_time_total for e in events) / steps  # microseconds per step
+    rows = []
+    for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]:
+        ms = e.self_cpu_time_total / steps / 1e3
+        flops = _conv_flops(e.key, e.input_shapes) * e.count / steps
+        rows.append({"what": _describe(e.key, e.input_shapes), "calls": e.count / steps, "ms": ms,
+                     "share": ms * 1e3 / total if total else 0.0, "gflop_s": flops / ms / 1e6 if flops else None})
+    return rows
+
+
+def print_profile(name: str, rows: list[dict]) -> None:
+    print(f"\nprofile of one {name} step: operators by self time (torch.profiler), grouped by tensor shape")
+    print(f"{'operator and shape':<52}{'calls':>6}{'ms/step':>9}{'share':>7}{'GFLOP/s':>9}")
+    for r in rows:
+        g = f"{r['gflop_s']:>9.1f}" if r["gflop_s"] else f"{'':>9}"
+        print(f"{r['what'][:51]:<52}{r['calls']:>6.0f}{r['ms']:>9.1f}{r['share']:>7.1%}{g}")
 
 
 def bench_seed_loop(images, steps: int = 8) -> dict:
@@ -170,6 +299,8 @@ def print_train(result: dict) -> None:
     s = result["seed_loop"]
     print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
           f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu)")
+    for name, rows in result.get("profiles", {}).items():
+        print_profile(name, rows)
 
 
 def bench_evaluate(model: str = "srresnet_x4-cpu", datasets=("Set5", "Set14", "BSD100"), scale: int = 4,

@@ -152,10 +152,12 @@ def cmd_bench(args) -> None:
     from . import bench
 
     if args.what == "train":
-        recipes = args.recipe or ("srresnet_x4", "srgan_x4", "esrgan_x4")
-        bench.print_train(bench.bench_train(recipes, steps=args.steps, seconds=args.seconds, rounds=args.rounds))
+        recipes = args.recipe or bench.TRAIN_RECIPES
+        bench.print_train(bench.bench_train(recipes, steps=args.steps, seconds=args.seconds, rounds=args.rounds,
+                                             profile=args.profile))
     if args.what == "models":
-        rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset)
+        rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset,
+                                  compile_=not args.no_compile, rounds=args.rounds)
         bench.print_models(rows, args.scale, args.size, args.batch)
     if args.what == "evaluate":
         bench.print_evaluate(bench.bench_evaluate(args.model, args.dataset or ("Set5", "Set14", "BSD100"), args.scale))
@@ -245,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a recipe (srresnet_x4, srgan_x4, esrgan_x4, ...)")
     s.add_argument("recipe", nargs="?", help="recipe name or path to a .toml file")
-    s.add_argument("--size", default=None, help="cpu (minutes on a laptop; the default) or paper")
+    s.add_argument("--size", default=None, help="cpu (minutes on a laptop; the default), course (srresnet_x4: hours, "
+                                                "in sittings with --resume) or paper")
     s.add_argument("--steps", type=int, help="override the number of steps (the output folder then says so); "
                                               "with --resume: stop at this step")
     s.add_argument("--resume", metavar="PATH",
@@ -291,8 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", type=int, default=2)
     s.add_argument("--preset", nargs="*", help="only these presets (default: all)")
     s.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
-    s.add_argument("--recipe", nargs="*", help="bench train: only these recipes (default: srresnet_x4 srgan_x4 esrgan_x4)")
-    s.add_argument("--rounds", type=int, default=3, help="bench train / degrade: interleaved rounds")
+    s.add_argument("--recipe", nargs="*", help="bench train: only these recipes, NAME or NAME:SIZE (default: srresnet_x4 "
+                                                      "srresnet_x4:course srgan_x4 esrgan_x4)")
+    s.add_argument("--rounds", type=int, default=3, help="bench train / models / degrade: interleaved rounds")
+    s.add_argument("--no-compile", action="store_true", help="bench models: skip the torch.compile columns")
+    s.add_argument("--profile", action="store_true", help="bench train: add the per-layer time of one training step")
     s.add_argument("--model", default="srresnet_x4-cpu", help="bench evaluate / upscale: the model timed (as evaluate's --model; "
                                                           "bench upscale also takes PRESET@random)")
     s.add_argument("--dataset", nargs="*", help="bench evaluate: these sets (default: Set5 Set14 BSD100)")

@@ -242,18 +242,24 @@ def srresnet(preset: str = "srresnet-cpu", scale: int = 4, lr_size: int = 24):
     block_act = next((_act_name(m) for m in blocks[0].body if not isinstance(m, (nn.Conv2d, nn.BatchNorm2d))), "")
     ups = [m for m in model.upsample if isinstance(m, nn.Conv2d)]
     up_acts = [m for m in model.upsample if not isinstance(m, (nn.Conv2d, nn.PixelShuffle))]
-    k_head, k_tail = head_conv.kernel_size[0], model.tail.kernel_size[0]
+    lr_space = isinstance(model.tail, nn.Identity)  # upsampler="lr": one conv to 3r^2 channels, then the shuffle
+    k_head = head_conv.kernel_size[0]
 
     items = [(f"LR\n3×{lr_size}×{lr_size}", "image", 0.75),
              (f"conv {k_head}×{k_head}\n3→{c}\n{_act_name(head_act)}", "conv", 0.85),
              (f"{len(blocks)} × residual\nblock\n{c} ch{', BN' if bn else ''}", "block", 1.0),
              (f"conv 3×3\n{c}→{c}" + ("\n+ BN" if bn else ""), "conv", 0.8), "+"]
-    stages = [f"conv {conv.in_channels}→{conv.out_channels}\nshuffle ×{shuffle.upscale_factor}\n{_act_name(act)}"
-              for conv, shuffle, act in zip(ups, shuffles, up_acts)]
+    if lr_space:
+        stages = [f"conv {ups[0].in_channels}→{ups[0].out_channels}\n(3·{scale}²) on LR\nshuffle ×{scale}"]
+    else:
+        stages = [f"conv {conv.in_channels}→{conv.out_channels}\nshuffle ×{shuffle.upscale_factor}\n{_act_name(act)}"
+                  for conv, shuffle, act in zip(ups, shuffles, up_acts)]
     merged = len(stages) > 2 and len(set(stages)) == 1  # x8: three equal stages drawn as one box
     items += [(f"{len(stages)} × stage:\n{stages[0]}", "conv", 0.95)] if merged else [(t, "conv", 0.95)
                                                                                      for t in stages]
-    items.append((f"conv {k_tail}×{k_tail}\n{c}→3", "conv", 0.75))
+    if not lr_space:
+        k_tail = model.tail.kernel_size[0]
+        items.append((f"conv {k_tail}×{k_tail}\n{c}→3", "conv", 0.75))
     if model.image_skip:
         items.append("+")
     items.append((f"SR\n{_shape(out)}", "image", 0.75))
@@ -262,13 +268,18 @@ def srresnet(preset: str = "srresnet-cpu", scale: int = 4, lr_size: int = 24):
     alt = (f"SRResNet preset {preset} at x{scale}: an LR input of 3×{lr_size}×{lr_size} goes through a {k_head}×"
            f"{k_head} head conv to {c} channels, {len(blocks)} residual blocks of {c} channels"
            f"{' with batch norm' if bn else ' without batch norm'} ({block_act}), a 3×3 conv, and a long skip from "
-           f"the head adds the head's features back. {len(shuffles)} sub-pixel stage(s) ({factors}) enlarge the "
-           f"feature maps, a {k_tail}×{k_tail} conv maps them to 3 channels"
-           f"{', and a ' + model.image_skip + ' upscaled copy of the input is added' if model.image_skip else ''}; "
+           f"the head adds the head's features back. "
+           + (f"One conv on the LR grid makes 3·{scale}² channels and one pixel shuffle (×{scale}) turns them into "
+              f"the RGB image" if lr_space else
+              f"{len(shuffles)} sub-pixel stage(s) ({factors}) enlarge the feature maps, a {model.tail.kernel_size[0]}×"
+              f"{model.tail.kernel_size[0]} conv maps them to 3 channels")
+           + f"{', and a ' + model.image_skip + ' upscaled copy of the input is added' if model.image_skip else ''}; "
            f"the output is {_shape(out)}.")
     plural = "s" if len(blocks) != 1 else ""
+    up_title = ("one LR-space sub-pixel conv" if lr_space else
+                f"{len(shuffles)} sub-pixel stage{'s' if len(shuffles) > 1 else ''}")
     fig, ax = _canvas(10, 3.6, f"SRResNet '{preset}' at ×{scale}: {len(blocks)} residual block{plural} × {c} "
-                               f"channels, {len(shuffles)} sub-pixel stage{'s' if len(shuffles) > 1 else ''}", alt)
+                               f"channels, {up_title}", alt)
     gap = 0.2
     y = 1.6
     boxes = _chain(ax, items, y, (10 - _chain_width(items, gap)) / 2, gap=gap, h=0.78, fontsize=FONT - 0.5)

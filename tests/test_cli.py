@@ -78,17 +78,48 @@ def test_info_lists_the_sets(datasets):
 
 
 def test_bench_models_prints_each_preset(tmp_path):
-    proc = run("bench", "models", "--preset", "srresnet-cpu", "srresnet", "--size", "8", "--batch", "1", "--seconds", "0.01")
+    proc = run("bench", "models", "--preset", "srresnet-cpu", "srresnet", "--size", "8", "--batch", "1", "--seconds",
+               "0.01", "--rounds", "1", "--no-compile")
     assert proc.returncode == 0, proc.stderr
     rows = {ln.split()[0]: ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet")}
     assert rows["srresnet"][1] == "1,549,462"
     assert float(rows["srresnet-cpu"][2]) > 0 and float(rows["srresnet-cpu"][3]) > 0
+    assert "compiled" not in proc.stdout.split("\n")[1]  # --no-compile: no compiled columns
+    assert all(r[-1] == "yes" for r in rows.values())
+
+
+def test_bench_models_compiled_and_bf16_agree_with_eager(tmp_path):
+    """The compiled (and, where the CPU has bf16, the bf16) outputs are checked against eager fp32 and timed."""
+    from srlib import bench
+
+    rows = bench.bench_models(size=8, batch=1, seconds=0.01, presets=["srresnet-tiny"], rounds=1)
+    r = rows[0]
+    assert {"eager fp32", "compiled fp32"} <= set(r["mp_s"]) and all(v > 0 for v in r["mp_s"].values())
+    assert ("eager bf16" in r["mp_s"]) == bench.bf16_supported()
+    assert r["diff_levels"]["compiled fp32"] <= bench.TOLERANCE_LEVELS["compiled fp32"] and r["agree"]
+    assert r["compile_s"] > 0
+
+
+def test_bench_models_flags_a_variant_that_disagrees(monkeypatch):
+    from srlib import bench
+
+    real = bench._inference_variants
+
+    def broken(model, compile_, bf16):
+        variants = real(model, False, False)
+        variants["compiled fp32"] = lambda x: model(x) + 0.01  # 2.55 grey levels off
+        return variants
+
+    monkeypatch.setattr(bench, "_inference_variants", broken)
+    row = bench.bench_models(size=8, batch=1, seconds=0.01, presets=["srresnet-tiny"], rounds=1)[0]
+    assert not row["agree"] and abs(row["diff_levels"]["compiled fp32"] - 2.55) < 0.01
 
 
 def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
-    proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
-               env_root=tmp_path)
+    proc = run("bench", "train", "--recipe", "srresnet_x4", "srresnet_x4:course", "--steps", "1", "--rounds", "1",
+               "--seconds", "0.05", env_root=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert any(ln.startswith("srresnet_x4 (course)") for ln in proc.stdout.splitlines())
     assert "conv peak" in proc.stdout and "embedded scikit-image samples" in proc.stdout
     row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu)")][0]
     samples, gflops, share, median = float(row[2]), float(row[3]), float(row[4].rstrip("%")), float(row[5].rstrip("%"))
@@ -96,6 +127,19 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     assert samples > 0 and gflops > 0 and 0 < share < 100 and 0 < median < 100
     assert low <= median <= high  # one round: all three are that round's ratio
     assert "seed's loop" in proc.stdout
+    assert "profile of one" not in proc.stdout
+
+
+def test_bench_train_profile_names_the_layers(tmp_path):
+    proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
+               "--profile", env_root=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout.split("profile of one srresnet_x4 cpu step")[1].splitlines()[2:]
+    rows = [ln for ln in table if ln.strip()]
+    assert any(ln.startswith("conv 32->32 @ 24x24 (backward)") for ln in rows)
+    assert not any("@ 96x96" in ln for ln in rows)  # srresnet-cpu runs no conv at HR size
+    shares = [float(next(tok for tok in ln.split() if tok.endswith("%")).rstrip("%")) for ln in rows]
+    assert 0 < sum(shares) <= 100.5 and shares == sorted(shares, reverse=True)
 
 
 def test_bench_unknown_preset():

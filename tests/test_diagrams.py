@@ -10,6 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle  # noqa: E402
 
+import torch  # noqa: E402
+
 from srlib import SrlibError, diagrams  # noqa: E402
 from srlib.models import ResidualBlock, build_discriminator, build_generator  # noqa: E402
 
@@ -80,26 +82,33 @@ def test_text_overlap_is_detected():
     assert a.overlaps(b)
 
 
-@pytest.mark.parametrize("preset", ["srresnet-cpu", "srresnet-tiny", "srresnet"])
+@pytest.mark.parametrize("preset", ["srresnet-cpu", "srresnet-tiny", "srresnet", "srresnet-course"])
 def test_srresnet_labels_come_from_the_model(preset):
     model = build_generator(preset, 4)
     channels = model.head[0].out_channels
     blocks = sum(isinstance(m, ResidualBlock) for m in model.body)
+    lr_space = isinstance(model.tail, torch.nn.Identity)
     fig = draw("srresnet", preset=preset, scale=4, lr_size=20)
     text = all_text(fig)
     assert f"{blocks} × residual" in text and f"{channels} ch" in text
-    assert f"3→{channels}" in text and f"{channels}→{channels * 4}" in text
+    assert f"3→{channels}" in text
     assert f"{blocks} residual block{'s' if blocks > 1 else ''} × {channels} channels" in fig.axes[0].get_title()
-    assert "3×20×20" in text and "3×80×80" in text and f"{channels}×40×40" in text
+    assert "3×20×20" in text and "3×80×80" in text
+    if lr_space:  # one conv to 3 * 4^2 channels on the LR grid, no HR-space feature maps
+        assert f"{channels}→48" in text and "shuffle ×4" in text and f"{channels}×40×40" not in text
+        assert "one LR-space sub-pixel conv" in fig.axes[0].get_title()
+    else:
+        assert f"{channels}→{channels * 4}" in text and f"{channels}×40×40" in text
     assert ("image skip" in text) == bool(model.image_skip)
 
 
 def test_srresnet_follows_the_scale_and_preset():
-    x2, x4 = all_text(draw("srresnet", scale=2)), all_text(draw("srresnet", scale=4))
+    x2, x4 = (all_text(draw("srresnet", preset="srresnet", scale=s)) for s in (2, 4))
     assert x2.count("shuffle ×2") == 1 and x4.count("shuffle ×2") == 2
     assert "3×48×48" in x2 and "3×96×96" in x4
-    assert "shuffle ×3" in all_text(draw("srresnet", scale=3))
-    assert "BN" in all_text(draw("srresnet", preset="srresnet-cpu-bn")) and "BN" not in x4
+    assert "shuffle ×3" in all_text(draw("srresnet", preset="srresnet", scale=3))
+    assert "shuffle ×2" in all_text(draw("srresnet", preset="srresnet-cpu", scale=2))
+    assert "BN" in all_text(draw("srresnet", preset="srresnet-cpu-bn")) and "BN" not in all_text(draw("srresnet"))
     assert all_text(draw("srresnet", preset="srresnet-tiny")) != x4
 
 

@@ -14,7 +14,7 @@ from srlib.models import (
 def test_output_shapes(scale, hw):
     x = torch.rand(2, 3, *hw)
     for model in (SRResNet(scale, 8, 1), SRResNet(scale, 8, 1, bn=False, act="relu", image_skip="bicubic", icnr=True),
-                  RRDBNet(scale, 8, 1, 4)):
+                  SRResNet(scale, 8, 1, bn=False, act="relu", upsampler="lr", icnr=True), RRDBNet(scale, 8, 1, 4)):
         assert model.eval()(x).shape == (2, 3, scale * hw[0], scale * hw[1])
 
 
@@ -50,6 +50,19 @@ def test_icnr_makes_the_subpixel_kernels_equal_and_removes_the_checkerboard():
     assert not torch.allclose(plain[..., 0::2, 0::2], plain[..., 1::2, 1::2])
     with pytest.raises(SrlibError):
         icnr_(torch.empty(6, 4, 3, 3), 2)
+
+
+def test_lr_space_upsampler_is_one_conv_to_3r2_channels_and_one_shuffle():
+    model = SRResNet(4, 8, 2, bn=False, act="relu", upsampler="lr")
+    convs = [m for m in model.upsample if isinstance(m, nn.Conv2d)]
+    shuffles = [m for m in model.upsample if isinstance(m, nn.PixelShuffle)]
+    assert len(convs) == 1 and convs[0].out_channels == 3 * 16 and [m.upscale_factor for m in shuffles] == [4]
+    assert isinstance(model.tail, nn.Identity)
+    # every conv runs on LR pixels: the MACs are those of the same convs at the LR size
+    lr_macs = sum(m.weight[0].numel() * m.out_channels * 10 * 10 for m in model.modules() if isinstance(m, nn.Conv2d))
+    assert count_macs(model, (1, 3, 10, 10)) == lr_macs
+    with pytest.raises(SrlibError, match="upsampler must be"):
+        SRResNet(4, upsampler="hr")
 
 
 def test_image_skip_starts_at_bicubic():

@@ -183,6 +183,26 @@ def test_recipes_load_at_both_sizes():
         load_recipe("srgan_x4", "huge")
 
 
+def test_course_size_and_the_ablation_recipe_name_real_presets():
+    """The model card's ablation rows are runs of srlib/recipes/ablation/psnr.toml; one of them is the cpu recipe."""
+    from importlib import resources
+
+    from srlib.models import GENERATORS
+
+    course = load_recipe("srresnet_x4", "course")
+    assert course.generator == "srresnet-course" and course.steps > load_recipe("srresnet_x4", "cpu").steps
+    path = str(resources.files("srlib.recipes") / "ablation" / "psnr.toml")
+    run_only = ("name", "val_every", "checkpoint_every")
+    cpu = {k: v for k, v in load_recipe("srresnet_x4", "cpu").to_dict().items() if k not in run_only}
+    for size in ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500"):
+        cfg = load_recipe(path, size)
+        assert cfg.generator in GENERATORS and cfg.steps == int(size.rsplit("-", 1)[1])
+        differs = {k for k, v in cfg.to_dict().items() if k not in run_only and cpu[k] != v}
+        assert differs <= {"generator", "steps"}, (size, differs)
+    assert not {k for k, v in load_recipe(path, "lr32x6-4500").to_dict().items()
+                if k not in run_only and cpu[k] != v}  # the cpu recipe itself
+
+
 def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(patches, tmp_path, monkeypatch):
     from srlib.models import load_course_model
 

@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .upsample import SubPixelUpsample, upsample_factors
+from ..errors import SrlibError
+
+from .upsample import LRSubPixelUpsample, SubPixelUpsample, upsample_factors
 
 
 class ResidualBlock(nn.Module):
@@ -39,11 +41,14 @@ class SRResNet(nn.Module):
     body, two x2 sub-pixel stages (one x3 stage for x3), 9x9 tail.
     bn=False, act="relu" gives the variant BasicSR and ESRGAN recommend (BN
     causes artifacts and costs speed); image_skip adds a bicubic/bilinear upscaled
-    input, so the network only learns the missing detail.
+    input, so the network only learns the missing detail. upsampler="lr" replaces
+    the sub-pixel stages and the tail by one LR-space conv to 3 r^2 channels and
+    one PixelShuffle(r) (ESPCN, IMDN): every conv runs on LR pixels, which costs a
+    fraction of the FLOPs and keeps a CPU busy (`python -m srlib bench train`).
     """
 
     def __init__(self, scale: int = 4, channels: int = 64, blocks: int = 16, bn: bool = True, act: str = "prelu",
-                 head_kernel: int = 9, image_skip: str | None = None, icnr: bool = False):
+                 head_kernel: int = 9, image_skip: str | None = None, icnr: bool = False, upsampler: str = "subpixel"):
         super().__init__()
         self.scale, self.image_skip = scale, image_skip
         upsample_factors(scale)  # validates the scale
@@ -54,9 +59,16 @@ class SRResNet(nn.Module):
         if bn:
             body.append(nn.BatchNorm2d(channels))
         self.body = nn.Sequential(*body)
-        act_cls = nn.PReLU if act == "prelu" else (lambda: nn.LeakyReLU(0.1, inplace=True))
-        self.upsample = SubPixelUpsample(channels, scale, act=act_cls, icnr=icnr)
-        self.tail = nn.Conv2d(channels, 3, head_kernel, padding=head_kernel // 2)
+        if upsampler == "lr":
+            self.upsample = LRSubPixelUpsample(channels, scale, icnr=icnr)
+            self.tail = nn.Identity()
+        elif upsampler == "subpixel":
+            act_cls = nn.PReLU if act == "prelu" else (lambda: nn.LeakyReLU(0.1, inplace=True))
+            self.upsample = SubPixelUpsample(channels, scale, act=act_cls, icnr=icnr)
+            self.tail = nn.Conv2d(channels, 3, head_kernel, padding=head_kernel // 2)
+        else:
+            raise SrlibError(f"upsampler must be 'subpixel' (SRGAN's x2 stages) or 'lr' (one LR-space conv + "
+                             f"PixelShuffle); got {upsampler!r}.")
 
     def forward(self, x):
         feat = self.head(x)

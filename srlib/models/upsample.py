@@ -49,3 +49,15 @@ class SubPixelUpsample(nn.Sequential):
             if act is not None:
                 layers.append(act())
         super().__init__(*layers)
+
+
+class LRSubPixelUpsample(nn.Sequential):
+    """One conv from C to 3 r^2 channels on LR pixels + PixelShuffle(r): RGB out, no HR-space conv (ESPCN)."""
+
+    def __init__(self, channels: int, scale: int, out_channels: int = 3, icnr: bool = False):
+        upsample_factors(scale)  # validates the scale
+        conv = nn.Conv2d(channels, out_channels * scale * scale, 3, padding=1)
+        if icnr:
+            icnr_(conv.weight, scale)
+            nn.init.zeros_(conv.bias)
+        super().__init__(conv, nn.PixelShuffle(scale))
