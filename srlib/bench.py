@@ -133,10 +133,12 @@ def conv_peak(seconds: float = 1.0) -> tuple[float, str]:
 
 
 def _train_flops_per_sample(trainer) -> float:
-    """FLOPs of one training sample: a backward pass counted as twice its forward.
+    """FLOPs of one training sample: a forward, and a backward as twice its forward where weights learn.
 
-    G: forward + backward. D (GAN recipes): real and fake through D in the D step
-    (forward + backward each) and the fake again in the G step (forward + backward).
+    G: forward + backward (3 forwards' worth). D (GAN recipes): real and fake in the D step
+    (3 each); in the G step D is frozen, so the fake costs a forward and an input-gradient
+    backward (2), and the real one a forward (1) when feature matching or the relativistic
+    loss needs it: 9 in all for the course's GAN recipes, 8 without.
     """
     from .models import count_macs
 
@@ -144,7 +146,9 @@ def _train_flops_per_sample(trainer) -> float:
     lr_side = p // trainer.cfg.scale
     flops = 3 * 2 * count_macs(trainer.G, (1, 3, lr_side, lr_side))
     if trainer.D is not None:
-        flops += 3 * 3 * 2 * count_macs(trainer.D, (1, 3, p, p))
+        cfg = trainer.cfg
+        passes = 6 + 2 + (1 if cfg.feature_matching_weight > 0 or cfg.adversarial == "relativistic" else 0)
+        flops += passes * 2 * count_macs(trainer.D, (1, 3, p, p))
     return float(flops)
 
 

@@ -65,9 +65,24 @@ def test_lr_space_upsampler_is_one_conv_to_3r2_channels_and_one_shuffle():
         SRResNet(4, upsampler="hr")
 
 
-def test_image_skip_starts_at_bicubic():
-    model = SRResNet(4, 8, 1, bn=False, act="relu", image_skip="bicubic")
-    for p in model.tail.parameters():
+@pytest.mark.parametrize("scale", [2, 3, 4, 8])
+@pytest.mark.parametrize("mode", ["bicubic", "bilinear"])
+@pytest.mark.parametrize("hw", [(1, 1), (2, 3), (9, 11)])
+def test_interpolation_phases_then_one_shuffle_is_interpolate(scale, mode, hw):
+    """The LR-space network adds its image skip before its shuffle, as a 5x5 conv: the same numbers as F.interpolate."""
+    from srlib.models.upsample import interpolation_phases
+
+    x = torch.rand(2, 3, *hw)
+    want = torch.nn.functional.interpolate(x, scale_factor=scale, mode=mode, align_corners=False)
+    got = torch.nn.functional.pixel_shuffle(interpolation_phases(x, scale, mode), scale)
+    assert torch.allclose(got, want, atol=2e-6), (got - want).abs().max()
+
+
+@pytest.mark.parametrize("upsampler", ["subpixel", "lr"])
+def test_image_skip_starts_at_bicubic(upsampler):
+    model = SRResNet(4, 8, 1, bn=False, act="relu", image_skip="bicubic", upsampler=upsampler)
+    last = model.upsample[0] if upsampler == "lr" else model.tail
+    for p in last.parameters():
         nn.init.zeros_(p)
     x = torch.rand(1, 3, 6, 6)
     want = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)

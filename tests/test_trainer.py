@@ -217,3 +217,25 @@ def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(pa
                 progress=False)
 
 
+
+
+@pytest.mark.parametrize("adversarial,matching,passes", [("nonsaturating", 0.1, 4), ("nonsaturating", 0.0, 3),
+                                                          ("relativistic", 0.1, 4), ("relativistic", 0.0, 4)])
+def test_a_gan_step_runs_the_discriminator_no_more_than_needed(patches, adversarial, matching, passes):
+    """D step: real + fake; G step: the fake once for its logits and features, the real once if a term needs it."""
+    t = Trainer(tiny(adversarial=adversarial, feature_matching_weight=matching), patches=patches, progress=False)
+    calls = []
+    t.D.body[0].register_forward_pre_hook(lambda m, inp: calls.append(inp[0].shape[0]))
+    t.train_step()
+    assert len(calls) == passes, calls
+
+
+@pytest.mark.parametrize("preset", ["srgan-tiny", "patch-sn-cpu"])
+def test_logits_and_features_is_forward_and_features_in_one_pass(preset):
+    from srlib.models import build_discriminator
+
+    torch.manual_seed(0)
+    d = build_discriminator(preset, 32).eval()
+    x = torch.rand(2, 3, 32, 32)
+    logits, feats = d.logits_and_features(x)
+    assert torch.equal(logits, d(x)) and all(torch.equal(a, b) for a, b in zip(feats, d.features(x)))

@@ -70,6 +70,11 @@ class SRGANDiscriminator(nn.Module):
             feats.append(x)
         return feats
 
+    def logits_and_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """forward(x) and features(x) from one pass (feature matching needs both)."""
+        feats = self.features(x)
+        return self.head(feats[-1]), feats
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
 
@@ -135,6 +140,11 @@ class PatchDiscriminatorSN(nn.Module):
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The activation after each of the 9 conv blocks before the logit conv (after the skip sums)."""
         return self._run(x)[0]
+
+    def logits_and_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """forward(x) and features(x) from one pass (feature matching needs both)."""
+        feats, logits = self._run(x)
+        return logits, feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)[1]

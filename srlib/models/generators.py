@@ -11,7 +11,7 @@ from torch import nn
 
 from ..errors import SrlibError
 
-from .upsample import LRSubPixelUpsample, SubPixelUpsample, upsample_factors
+from .upsample import LRSubPixelUpsample, SubPixelUpsample, interpolation_phases, upsample_factors
 
 
 class ResidualBlock(nn.Module):
@@ -30,7 +30,7 @@ class ResidualBlock(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, x):
-        return x + self.res_scale * self.body(x)
+        return x + (self.body(x) if self.res_scale == 1 else self.res_scale * self.body(x))
 
 
 class SRResNet(nn.Module):
@@ -72,7 +72,11 @@ class SRResNet(nn.Module):
 
     def forward(self, x):
         feat = self.head(x)
-        out = self.tail(self.upsample(feat + self.body(feat)))
+        feat = feat + self.body(feat)
+        if self.image_skip and isinstance(self.tail, nn.Identity):  # LR space: the skip joins before the one shuffle
+            conv, shuffle = self.upsample
+            return shuffle(conv(feat) + interpolation_phases(x, self.scale, self.image_skip))
+        out = self.tail(self.upsample(feat))
         if self.image_skip:
             out = out + F.interpolate(x, scale_factor=self.scale, mode=self.image_skip, align_corners=False)
         return out

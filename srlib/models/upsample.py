@@ -8,7 +8,10 @@ layer begins as nearest-neighbour upsampling followed by a convolution.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SrlibError
@@ -61,3 +64,32 @@ class LRSubPixelUpsample(nn.Sequential):
             icnr_(conv.weight, scale)
             nn.init.zeros_(conv.bias)
         super().__init__(conv, nn.PixelShuffle(scale))
+
+
+@lru_cache(maxsize=None)
+def _interpolation_phases(scale: int, mode: str) -> torch.Tensor:
+    """(r^2, 1, 5, 5): the weights F.interpolate(mode, align_corners=False) gives each LR neighbour, per sub-pixel.
+
+    Read off F.interpolate itself (its response to one lit pixel), so the conv form below
+    is that interpolation, not an approximation of it; bicubic reaches 2 LR pixels.
+    """
+    n = 12
+    lit = torch.zeros(25, 1, n, n, dtype=torch.float64)
+    for k in range(25):
+        lit[k, 0, n // 2 - 2 + k // 5, n // 2 - 2 + k % 5] = 1  # image k lights the neighbour (k//5 - 2, k%5 - 2)
+    up = F.interpolate(lit, scale_factor=scale, mode=mode, align_corners=False)
+    block = up[:, 0, scale * (n // 2):scale * (n // 2 + 1), scale * (n // 2):scale * (n // 2 + 1)]  # (25, r, r)
+    return block.reshape(25, scale * scale).T.reshape(scale * scale, 1, 5, 5).float().contiguous()
+
+
+def interpolation_phases(x: torch.Tensor, scale: int, mode: str = "bicubic") -> torch.Tensor:
+    """F.interpolate(x, scale, mode) before its pixel shuffle: (N, C r^2, h, w), so that
+    pixel_shuffle(interpolation_phases(x, r), r) == F.interpolate(x, scale_factor=r, mode=mode) to rounding.
+
+    A network whose last layer is an LR-space conv to C r^2 channels adds its image skip here and
+    shuffles once; a 5x5 grouped conv on LR pixels costs a quarter of the upsampling kernel it replaces.
+    Border pixels are repeated, as F.interpolate clamps its taps to the image.
+    """
+    c = x.shape[1]
+    weight = _interpolation_phases(scale, mode).to(x.device, x.dtype).repeat(c, 1, 1, 1)
+    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), weight, groups=c)
