@@ -63,6 +63,8 @@ def test_lr_space_upsampler_is_one_conv_to_3r2_channels_and_one_shuffle():
     assert count_macs(model, (1, 3, 10, 10)) == lr_macs
     with pytest.raises(SrlibError, match="upsampler must be"):
         SRResNet(4, upsampler="hr")
+    skip = SRResNet(4, 8, 2, bn=False, act="relu", upsampler="lr", image_skip="bicubic")
+    assert "skip_kernel" not in skip.state_dict() and skip.skip_kernel.shape == (48, 1, 5, 5)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4, 8])
@@ -70,11 +72,11 @@ def test_lr_space_upsampler_is_one_conv_to_3r2_channels_and_one_shuffle():
 @pytest.mark.parametrize("hw", [(1, 1), (2, 3), (9, 11)])
 def test_interpolation_phases_then_one_shuffle_is_interpolate(scale, mode, hw):
     """The LR-space network adds its image skip before its shuffle, as a 5x5 conv: the same numbers as F.interpolate."""
-    from srlib.models.upsample import interpolation_phases
+    from srlib.models.upsample import interpolation_kernel, interpolation_phases
 
     x = torch.rand(2, 3, *hw)
     want = torch.nn.functional.interpolate(x, scale_factor=scale, mode=mode, align_corners=False)
-    got = torch.nn.functional.pixel_shuffle(interpolation_phases(x, scale, mode), scale)
+    got = torch.nn.functional.pixel_shuffle(interpolation_phases(x, interpolation_kernel(scale, mode)), scale)
     assert torch.allclose(got, want, atol=2e-6), (got - want).abs().max()
 
 

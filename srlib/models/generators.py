@@ -11,7 +11,8 @@ from torch import nn
 
 from ..errors import SrlibError
 
-from .upsample import LRSubPixelUpsample, SubPixelUpsample, interpolation_phases, upsample_factors
+from .upsample import (LRSubPixelUpsample, SubPixelUpsample, interpolation_kernel, interpolation_phases,
+                       upsample_factors)
 
 
 class ResidualBlock(nn.Module):
@@ -62,6 +63,8 @@ class SRResNet(nn.Module):
         if upsampler == "lr":
             self.upsample = LRSubPixelUpsample(channels, scale, icnr=icnr)
             self.tail = nn.Identity()
+            if image_skip:  # fixed, not learned: kept out of the state dict
+                self.register_buffer("skip_kernel", interpolation_kernel(scale, image_skip), persistent=False)
         elif upsampler == "subpixel":
             act_cls = nn.PReLU if act == "prelu" else (lambda: nn.LeakyReLU(0.1, inplace=True))
             self.upsample = SubPixelUpsample(channels, scale, act=act_cls, icnr=icnr)
@@ -75,7 +78,7 @@ class SRResNet(nn.Module):
         feat = feat + self.body(feat)
         if self.image_skip and isinstance(self.tail, nn.Identity):  # LR space: the skip joins before the one shuffle
             conv, shuffle = self.upsample
-            return shuffle(conv(feat) + interpolation_phases(x, self.scale, self.image_skip))
+            return shuffle(conv(feat) + interpolation_phases(x, self.skip_kernel))
         out = self.tail(self.upsample(feat))
         if self.image_skip:
             out = out + F.interpolate(x, scale_factor=self.scale, mode=self.image_skip, align_corners=False)

@@ -67,12 +67,7 @@ class LRSubPixelUpsample(nn.Sequential):
 
 
 @lru_cache(maxsize=None)
-def _interpolation_phases(scale: int, mode: str) -> torch.Tensor:
-    """(r^2, 1, 5, 5): the weights F.interpolate(mode, align_corners=False) gives each LR neighbour, per sub-pixel.
-
-    Read off F.interpolate itself (its response to one lit pixel), so the conv form below
-    is that interpolation, not an approximation of it; bicubic reaches 2 LR pixels.
-    """
+def _interpolation_kernel(scale: int, mode: str) -> torch.Tensor:
     n = 12
     lit = torch.zeros(25, 1, n, n, dtype=torch.float64)
     for k in range(25):
@@ -82,14 +77,21 @@ def _interpolation_phases(scale: int, mode: str) -> torch.Tensor:
     return block.reshape(25, scale * scale).T.reshape(scale * scale, 1, 5, 5).float().contiguous()
 
 
-def interpolation_phases(x: torch.Tensor, scale: int, mode: str = "bicubic") -> torch.Tensor:
-    """F.interpolate(x, scale, mode) before its pixel shuffle: (N, C r^2, h, w), so that
-    pixel_shuffle(interpolation_phases(x, r), r) == F.interpolate(x, scale_factor=r, mode=mode) to rounding.
+def interpolation_kernel(scale: int, mode: str = "bicubic", channels: int = 3) -> torch.Tensor:
+    """(C r^2, 1, 5, 5): the weight F.interpolate(mode, align_corners=False) gives each LR neighbour, per sub-pixel.
+
+    Read off F.interpolate itself (its response to one lit pixel), so the conv form is that
+    interpolation, not an approximation of it; bicubic reaches 2 LR pixels.
+    """
+    return _interpolation_kernel(scale, mode).repeat(channels, 1, 1, 1)
+
+
+def interpolation_phases(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """F.interpolate(x) before its pixel shuffle: (N, C r^2, h, w), with `kernel` from interpolation_kernel, so that
+    pixel_shuffle(interpolation_phases(x, kernel), r) == F.interpolate(x, scale_factor=r, mode=mode) to rounding.
 
     A network whose last layer is an LR-space conv to C r^2 channels adds its image skip here and
     shuffles once; a 5x5 grouped conv on LR pixels costs a quarter of the upsampling kernel it replaces.
     Border pixels are repeated, as F.interpolate clamps its taps to the image.
     """
-    c = x.shape[1]
-    weight = _interpolation_phases(scale, mode).to(x.device, x.dtype).repeat(c, 1, 1, 1)
-    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), weight, groups=c)
+    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), kernel, groups=x.shape[1])
