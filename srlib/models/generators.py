@@ -10,7 +10,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SrlibError
-
 from .upsample import (LRSubPixelUpsample, SubPixelUpsample, interpolation_kernel, interpolation_phases,
                        upsample_factors)
 

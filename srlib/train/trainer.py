@@ -180,7 +180,7 @@ class Trainer:
         self.amp_dtype = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp == "fp16")
 
-        fused = True if self.device.type in ("cpu", "cuda") else None  # one kernel for all tensors: measured faster
+        fused = True if self.device.type in ("cpu", "cuda") else None  # one kernel for all tensors, not a loop
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, lr_lambda(cfg.schedule, cfg.steps))
         if self.D is not None:
