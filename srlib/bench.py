@@ -55,7 +55,7 @@ def _bench_weights(name: str, scale: int):
     from .models.pretrained import load_course_model, shipped_path
     from .models.weights import load_weights_file
 
-    for course in ("srresnet_x4-cpu", "rrdbnet_x4-cpu"):
+    for course in ("srresnet_x4-cpu", "srresnet_x4-course", "rrdbnet_x4-cpu"):
         path = shipped_path(course)
         if scale == 4 and path.is_file() and load_weights_file(path).get("preset") == name:
             return load_course_model(course, prefer_own=False)[0], course
@@ -68,8 +68,9 @@ def bench_models(scale: int = 4, size: int = 32, batch: int = 2, seconds: float 
     eager vs torch.compile, fp32 vs bf16 (where the CPU has bf16), each checked against eager fp32.
 
     Inference variants are timed in `rounds` interleaved rounds (the median is kept), so a
-    minute of a busy machine does not favour one of them. Weights are random (seed 0): this
-    measures speed and agreement, not quality.
+    minute of a busy machine does not favour one of them. A preset runs with the course
+    weights srlib ships for it, others with random weights (seed 0): this measures speed and
+    agreement, not quality.
     """
     bf16 = bf16_supported() if bf16 is None else bf16
     rows = []
@@ -171,6 +172,12 @@ def _train_flops_per_sample(trainer) -> float:
     return float(flops)
 
 
+def _recipe_size(name: str) -> tuple[str, str]:
+    """'srresnet_x4:course' -> ('srresnet_x4', 'course'); a bare name is its cpu size."""
+    recipe, _, size = name.partition(":")
+    return recipe, size or "cpu"
+
+
 TRAIN_RECIPES = ("srresnet_x4", "srresnet_x4:course", "srgan_x4", "esrgan_x4")
 
 
@@ -188,10 +195,10 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
     from .train import Trainer, load_recipe
 
     images, source = load_training_images(limit=40)
+    names = {name: "{} ({})".format(*_recipe_size(name)) for name in recipes}
     trainers = {}
     for name in recipes:
-        recipe, _, size = name.partition(":")
-        cfg = load_recipe(recipe, size or "cpu", init_from="", val_every=0, checkpoint_every=0, device="cpu")
+        cfg = load_recipe(*_recipe_size(name), init_from="", val_every=0, checkpoint_every=0, device="cpu")
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
@@ -212,18 +219,21 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         flops = _train_flops_per_sample(trainer)
         ratios = [r * flops / 1e9 / p for r, p in zip(rates[name], peaks)]
         best = max(rates[name])
-        recipe, _, size = name.partition(":")
-        rows.append({"recipe": f"{recipe} ({size or 'cpu'})", "samples_per_s": best, "gflop_s": best * flops / 1e9,
+        rows.append({"recipe": names[name], "samples_per_s": best, "gflop_s": best * flops / 1e9,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
                      "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
-    profiles = {name.replace(":", " ") if ":" in name else f"{name} cpu": profile_train_step(t)
-                for name, t in trainers.items()} if profile else {}
+    profiles = {" ".join(_recipe_size(name)): profile_train_step(t) for name, t in trainers.items()} if profile else {}
     return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source, "rounds": rounds,
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 
 
-def _conv_flops(op: str, shapes: list) -> float:
-    """FLOPs of one conv call from the profiler's input shapes (backward: input and weight gradients)."""
+def _conv_flops(op: str, shapes: list, out_sides: dict | None = None) -> float:
+    """FLOPs of one conv call from the profiler's input shapes (backward: input and weight gradients).
+
+    The profiler records no stride, so a forward conv takes its output side from `out_sides`
+    (input and weight shapes -> output side, read off the backward rows); without a match it
+    assumes stride 1, same padding.
+    """
     if op not in ("aten::convolution_backward", "aten::mkldnn_convolution"):
         return 0.0
     try:
@@ -231,9 +241,23 @@ def _conv_flops(op: str, shapes: list) -> float:
             (n, cout, ho, wo), _, (_, cin, kh, kw) = shapes[0], shapes[1], shapes[2]
             return 2 * 2.0 * n * cout * ho * wo * cin * kh * kw
         (n, cin, h, w), (cout, _, kh, kw) = shapes[0], shapes[1]
-        return 2.0 * n * cout * h * w * cin * kh * kw  # stride 1, same padding: output size = input size
+        ho, wo = (out_sides or {}).get((tuple(shapes[0][1:]), tuple(shapes[1])), (h, w))
+        return 2.0 * n * cout * ho * wo * cin * kh * kw
     except (ValueError, TypeError, IndexError):
         return 0.0
+
+
+def _output_sides(events) -> dict:
+    """(input shape without batch, weight shape) -> output side, from the conv backward rows."""
+    sides = {}
+    for e in events:
+        if e.key == "aten::convolution_backward":
+            try:
+                grad_out, inp, weight = e.input_shapes[:3]
+                sides[(tuple(inp[1:]), tuple(weight))] = (grad_out[2], grad_out[3])
+            except (ValueError, TypeError, IndexError):
+                continue
+    return sides
 
 
 def _describe(op: str, shapes: list) -> str:
@@ -264,10 +288,11 @@ def profile_train_step(trainer, steps: int = 3, top: int = 12) -> list[dict]:
             trainer.train_step()
     events = [e for e in prof.key_averages(group_by_input_shape=True) if e.key.startswith("aten::")]
     total = sum(e.self_cpu_time_total for e in events) / steps  # microseconds per step
+    sides = _output_sides(events)
     rows = []
     for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]:
         ms = e.self_cpu_time_total / steps / 1e3
-        flops = _conv_flops(e.key, e.input_shapes) * e.count / steps
+        flops = _conv_flops(e.key, e.input_shapes, sides) * e.count / steps
         rows.append({"what": _describe(e.key, e.input_shapes), "calls": e.count / steps, "ms": ms,
                      "share": ms * 1e3 / total if total else 0.0, "gflop_s": flops / ms / 1e6 if flops else None})
     return rows

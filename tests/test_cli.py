@@ -143,5 +143,24 @@ def test_bench_train_profile_names_the_layers(tmp_path):
     assert 0 < sum(shares) <= 100.5 and shares == sorted(shares, reverse=True)
 
 
+def test_profile_counts_a_strided_conv_by_its_output_size():
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from srlib import bench
+
+    conv = torch.nn.Conv2d(8, 16, 3, stride=2, padding=1).to(memory_format=torch.channels_last)
+    x = torch.rand(2, 8, 20, 20).contiguous(memory_format=torch.channels_last)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        conv(x).sum().backward()
+    events = prof.key_averages(group_by_input_shape=True)
+    forward = [e for e in events if e.key == "aten::mkldnn_convolution"]
+    if not forward:
+        pytest.skip("this build runs CPU convs through another aten op")
+    expected = 2.0 * 2 * 16 * 10 * 10 * 8 * 3 * 3  # output 10x10, not the input's 20x20
+    assert bench._conv_flops(forward[0].key, forward[0].input_shapes, bench._output_sides(events)) == expected
+    assert bench._conv_flops(forward[0].key, forward[0].input_shapes) == 4 * expected  # no backward row to read
+
+
 def test_bench_unknown_preset():
     assert_one_clear_error(run("bench", "models", "--preset", "srgan9000"), "unknown generator preset")
