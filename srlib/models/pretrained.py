@@ -19,6 +19,8 @@ from .weights import checkpoint_dir, load_generator, load_weights_file
 # course model name (= recipe-size) -> what it is
 COURSE_MODELS = {
     "srresnet_x4-cpu": "SRResNet (srresnet-cpu preset), L1 pretraining: `python -m srlib train srresnet_x4`",
+    "srresnet_x4-course": "SRResNet at the paper's size (srresnet-course preset), L1, trained for hours in sittings: "
+                          "`python -m srlib train srresnet_x4 --size course`",
     "rrdbnet_x4-cpu": "RRDBNet (rrdbnet-cpu preset), L1 pretraining: `python -m srlib train rrdbnet_x4`",
     "srgan_x4-cpu": "SRGAN-style GAN fine-tuning of srresnet_x4-cpu: `python -m srlib train srgan_x4`",
     "esrgan_x4-cpu": "ESRGAN-style GAN fine-tuning of rrdbnet_x4-cpu (EMA weights): `python -m srlib train esrgan_x4`",
