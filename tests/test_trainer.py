@@ -203,6 +203,19 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
                 if k not in run_only and cpu[k] != v}  # the cpu recipe itself
 
 
+def test_gan_course_size_is_the_cpu_recipe_on_the_course_psnr_model(tmp_path, monkeypatch):
+    from srlib.models import load_course_model
+
+    cpu, course = load_recipe("srgan_x4", "cpu").to_dict(), load_recipe("srgan_x4", "course")
+    run_only = ("name", "val_every", "checkpoint_every")
+    differs = {k for k, v in course.to_dict().items() if k not in run_only and cpu[k] != v}
+    assert differs == {"generator", "init_from"} and course.init_from == "srresnet_x4-course"
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    psnr_model, _ = load_course_model(course.init_from)
+    assert course.generator == load_recipe("srresnet_x4", "course").generator
+    assert sum(p.numel() for p in psnr_model.parameters()) > 1_000_000
+
+
 def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(patches, tmp_path, monkeypatch):
     from srlib.models import load_course_model
 
