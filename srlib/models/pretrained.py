@@ -23,6 +23,7 @@ COURSE_MODELS = {
                           "`python -m srlib train srresnet_x4 --size course`",
     "rrdbnet_x4-cpu": "RRDBNet (rrdbnet-cpu preset), L1 pretraining: `python -m srlib train rrdbnet_x4`",
     "srgan_x4-cpu": "SRGAN-style GAN fine-tuning of srresnet_x4-cpu: `python -m srlib train srgan_x4`",
+    "srgan_x4-course": "SRGAN-style GAN fine-tuning of srresnet_x4-course: `python -m srlib train srgan_x4 --size course`",
     "esrgan_x4-cpu": "ESRGAN-style GAN fine-tuning of rrdbnet_x4-cpu (EMA weights): `python -m srlib train esrgan_x4`",
     "realesrnet_x4-cpu": "Real-ESRNet: L1 fine-tuning of rrdbnet_x4-cpu on real-world degradations (EMA weights): "
                          "`python -m srlib train realesrnet_x4`",
