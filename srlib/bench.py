@@ -195,10 +195,10 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
     from .train import Trainer, load_recipe
 
     images, source = load_training_images(limit=40)
-    names = {name: "{} ({})".format(*_recipe_size(name)) for name in recipes}
+    parsed = {name: _recipe_size(name) for name in recipes}
     trainers = {}
-    for name in recipes:
-        cfg = load_recipe(*_recipe_size(name), init_from="", val_every=0, checkpoint_every=0, device="cpu")
+    for name, (recipe, size) in parsed.items():
+        cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu")
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
@@ -219,10 +219,10 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         flops = _train_flops_per_sample(trainer)
         ratios = [r * flops / 1e9 / p for r, p in zip(rates[name], peaks)]
         best = max(rates[name])
-        rows.append({"recipe": names[name], "samples_per_s": best, "gflop_s": best * flops / 1e9,
+        rows.append({"recipe": "{} ({})".format(*parsed[name]), "samples_per_s": best, "gflop_s": best * flops / 1e9,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
                      "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
-    profiles = {" ".join(_recipe_size(name)): profile_train_step(t) for name, t in trainers.items()} if profile else {}
+    profiles = {" ".join(parsed[name]): profile_train_step(t) for name, t in trainers.items()} if profile else {}
     return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source, "rounds": rounds,
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 

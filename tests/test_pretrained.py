@@ -93,7 +93,6 @@ def test_course_psnr_model_measures_what_its_card_says(datasets, monkeypatch, tm
         assert course["psnr"] > small["psnr"] + 0.2, (s, course["psnr"], small["psnr"])
 
 
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", GAN_MODELS)
 def test_shipped_gan_models_measure_what_their_card_says(name, datasets, monkeypatch, tmp_path):

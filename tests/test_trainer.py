@@ -204,7 +204,7 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
 
 
 def test_gan_course_size_is_the_cpu_recipe_on_the_course_psnr_model(tmp_path, monkeypatch):
-    from srlib.models import load_course_model
+    from srlib.models import count_parameters, load_course_model
 
     cpu, course = load_recipe("srgan_x4", "cpu").to_dict(), load_recipe("srgan_x4", "course")
     run_only = ("name", "val_every", "checkpoint_every")
@@ -213,7 +213,7 @@ def test_gan_course_size_is_the_cpu_recipe_on_the_course_psnr_model(tmp_path, mo
     monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
     psnr_model, _ = load_course_model(course.init_from)
     assert course.generator == load_recipe("srresnet_x4", "course").generator
-    assert sum(p.numel() for p in psnr_model.parameters()) > 1_000_000
+    assert count_parameters(psnr_model) > 1_000_000
 
 
 def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(patches, tmp_path, monkeypatch):
