@@ -139,6 +139,32 @@ def print_models(rows: list[dict], scale: int, size: int, batch: int) -> None:
         print(f"DISAGREE beyond the tolerance: {', '.join(bad)}")
 
 
+def cpu_description() -> str:
+    """The CPU's model name and widest vector units (from /proc/cpuinfo where there is one).
+
+    The share of the conv peak a recipe reaches depends on the CPU: wide units (AVX-512,
+    AMX) speed up large convolutions far more than small ones and the element-wise ops.
+    """
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    units = [label for flag, label in (("amx_tile", "AMX"), ("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags]
+    if "AVX-512" in units:
+        units.remove("AVX2")
+    return name + (f" ({', '.join(units)})" if units else "")
+
+
 def conv_peak(seconds: float = 1.0) -> tuple[float, str]:
     """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes."""
     best, where = 0.0, ""
@@ -223,7 +249,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
                      "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
     profiles = {" ".join(parsed[name]): profile_train_step(t) for name, t in trainers.items()} if profile else {}
-    return {"peak": peak, "peak_shape": peak_shape, "rows": rows, "source": source, "rounds": rounds,
+    return {"peak": peak, "peak_shape": peak_shape, "cpu": cpu_description(), "rows": rows, "source": source, "rounds": rounds,
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 
 
@@ -335,8 +361,8 @@ def bench_seed_loop(images, steps: int = 8) -> dict:
 
 
 def print_train(result: dict) -> None:
-    print(f"CPU threads: {torch.get_num_threads()}; conv peak {result['peak']:.1f} GFLOP/s ({result['peak_shape']}); "
-          f"{result['rounds']} interleaved rounds")
+    print(f"CPU: {result['cpu']}; threads: {torch.get_num_threads()}; conv peak {result['peak']:.1f} GFLOP/s "
+          f"({result['peak_shape']}); {result['rounds']} interleaved rounds")
     print(f"training data: {result['source']}")
     print("best: the fastest round against the highest peak; median and spread: each round against its own peak")
     print(f"{'recipe':<22}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}")

@@ -122,6 +122,8 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert any(ln.startswith("srresnet_x4 (course)") for ln in proc.stdout.splitlines())
     assert "conv peak" in proc.stdout and "embedded scikit-image samples" in proc.stdout
+    from srlib.bench import cpu_description
+    assert proc.stdout.startswith(f"CPU: {cpu_description()}; threads: ")  # the ratios depend on the CPU
     row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu)")][0]
     samples, gflops, share, median = float(row[2]), float(row[3]), float(row[4].rstrip("%")), float(row[5].rstrip("%"))
     low, high = (float(v) for v in row[6].rstrip("%").split("%-"))
