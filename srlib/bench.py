@@ -159,9 +159,8 @@ def cpu_description() -> str:
                     break
     except OSError:
         pass
-    units = [label for flag, label in (("amx_tile", "AMX"), ("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags]
-    if "AVX-512" in units:
-        units.remove("AVX2")
+    vector = next((label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+    units = [label for label in ("AMX" if "amx_tile" in flags else None, vector) if label]
     return name + (f" ({', '.join(units)})" if units else "")
 
 
