@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 SCRIPT = r'''
@@ -22,7 +23,7 @@ from srlib.train import TrainConfig, Trainer
 rng = np.random.default_rng(0)
 images = [rng.random((48, 56, 3), dtype=np.float32) for _ in range(3)]
 patches = PairedPatchDataset(images, 4, 32, length=10**9, seed=0)
-cfg = TrainConfig(generator="srresnet-tiny", steps=5, batch_size=4, patch_size=32, val_every=0, checkpoint_every=0,
+cfg = TrainConfig(generator=sys.argv[2], steps=5, batch_size=4, patch_size=32, val_every=0, checkpoint_every=0,
                   lr_g=1e-3, ema_decay=0.9)
 t = Trainer(cfg, patches=patches, progress=False)
 t.fit()
@@ -37,17 +38,20 @@ os._exit(0)  # gloo's threads can abort C++ teardown at interpreter exit (seen o
 '''
 
 
-def test_two_gloo_processes_match_single_process(tmp_path):
+# srresnet-cpu: the PSNR recipe's network, whose LR-space image skip holds a fixed kernel buffer
+# (in channels_last form it once made DDP's buffer broadcast fail at the first step)
+@pytest.mark.parametrize("generator", ["srresnet-tiny", "srresnet-cpu"])
+def test_two_gloo_processes_match_single_process(tmp_path, generator):
     script = tmp_path / "train_tiny.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     single = tmp_path / "single"
     single.mkdir()
-    subprocess.run([sys.executable, str(script), str(single)], check=True, env=env, timeout=300)
+    subprocess.run([sys.executable, str(script), str(single), generator], check=True, env=env, timeout=300)
     multi = tmp_path / "ddp"
     multi.mkdir()
     torchrun = Path(sys.executable).with_name("torchrun")
-    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node=2", str(script), str(multi)],
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node=2", str(script), str(multi), generator],
                           env=env, timeout=300, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     ref = torch.load(single / "rank0.pt", weights_only=True)
@@ -56,8 +60,9 @@ def test_two_gloo_processes_match_single_process(tmp_path):
     assert ref.pop("local_batch") == 4 and r0.pop("local_batch") == 2 and r1.pop("local_batch") == 2
     for k in ref:
         assert torch.equal(r0[k], r1[k]), f"ranks differ in {k}"
-        # same global batch, gradients averaged by all-reduce: equal up to float summation order
-        assert torch.allclose(r0[k], ref[k], rtol=1e-4, atol=1e-6), (k, (r0[k] - ref[k]).abs().max())
+        # same global batch, gradients averaged by all-reduce: equal up to float summation order (Adam's first
+        # steps, about lr * sign(g), can magnify it to some 1e-6; one step of lr 1e-3 on other data is 1e-3)
+        assert torch.allclose(r0[k], ref[k], rtol=1e-4, atol=1e-5), (k, (r0[k] - ref[k]).abs().max())
 
 
 GAN_SCRIPT = r'''

@@ -194,13 +194,31 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
     path = str(resources.files("srlib.recipes") / "ablation" / "psnr.toml")
     run_only = ("name", "val_every", "checkpoint_every")
     cpu = {k: v for k, v in load_recipe("srresnet_x4", "cpu").to_dict().items() if k not in run_only}
-    for size in ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500"):
+    changed = {"p64": {"patch_size"}, "p128": {"patch_size"}, "noaug": {"augment"},
+               "constant": {"schedule", "lr_g"}, "cosine": {"schedule"}}  # the second table: one choice each
+    sizes = ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500", *(f"lr32x6-1500-{k}" for k in changed),
+             "lr32x6-3000-p64")
+    for size in sizes:
         cfg = load_recipe(path, size)
-        assert cfg.generator in GENERATORS and cfg.steps == int(size.rsplit("-", 1)[1])
+        net, steps, *choice = size.split("-")
+        assert cfg.generator in GENERATORS and cfg.steps == int(steps)
         differs = {k for k, v in cfg.to_dict().items() if k not in run_only and cpu[k] != v}
-        assert differs <= {"generator", "steps"}, (size, differs)
-    assert not {k for k, v in load_recipe(path, "lr32x6-4500").to_dict().items()
-                if k not in run_only and cpu[k] != v}  # the cpu recipe itself
+        expected = ({"generator"} if net != "lr32x6" else set()) | ({"steps"} if steps != "4500" else set())
+        assert differs == expected | (changed[choice[0]] if choice else set()), (size, differs)  # 4500: the cpu recipe
+
+
+@pytest.mark.parametrize("degradation", ["bicubic", "realesrgan"])
+def test_augment_setting_reaches_the_training_patches(degradation, monkeypatch):
+    """augment = false (the ablation's noaug row) must turn off the flips and rotations of the patches trained on."""
+    import srlib.train.trainer as trainer_module
+
+    rng = np.random.default_rng(1)
+    images = [rng.random((64, 64, 3), dtype=np.float32) for _ in range(2)]
+    monkeypatch.setattr(trainer_module, "load_training_images", lambda sets: (images, "two random images"))
+    for augment in (True, False):
+        t = Trainer(tiny(augment=augment, degradation=degradation, discriminator=None, feature_matching_weight=0.0),
+                    progress=False)
+        assert t.patches.augment is augment
 
 
 def test_gan_course_size_is_the_cpu_recipe_on_the_course_psnr_model(tmp_path, monkeypatch):

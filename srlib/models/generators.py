@@ -62,8 +62,9 @@ class SRResNet(nn.Module):
         if upsampler == "lr":
             self.upsample = LRSubPixelUpsample(channels, scale, icnr=icnr)
             self.tail = nn.Identity()
-            if image_skip:  # fixed, not learned: kept out of the state dict
-                self.register_buffer("skip_kernel", interpolation_kernel(scale, image_skip), persistent=False)
+            if image_skip:  # fixed, not learned: kept out of the state dict; 2-D so that channels_last leaves it
+                # alone (a channels_last (n, 1, 5, 5) buffer breaks DistributedDataParallel's buffer broadcast)
+                self.register_buffer("skip_kernel", interpolation_kernel(scale, image_skip).flatten(1), persistent=False)
         elif upsampler == "subpixel":
             act_cls = nn.PReLU if act == "prelu" else (lambda: nn.LeakyReLU(0.1, inplace=True))
             self.upsample = SubPixelUpsample(channels, scale, act=act_cls, icnr=icnr)
@@ -77,7 +78,7 @@ class SRResNet(nn.Module):
         feat = feat + self.body(feat)
         if self.image_skip and isinstance(self.tail, nn.Identity):  # LR space: the skip joins before the one shuffle
             conv, shuffle = self.upsample
-            return shuffle(conv(feat) + interpolation_phases(x, self.skip_kernel))
+            return shuffle(conv(feat) + interpolation_phases(x, self.skip_kernel.view(-1, 1, 5, 5)))
         out = self.tail(self.upsample(feat))
         if self.image_skip:
             out = out + F.interpolate(x, scale_factor=self.scale, mode=self.image_skip, align_corners=False)

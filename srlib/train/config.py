@@ -36,6 +36,7 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int = 16
     patch_size: int = 96
+    augment: bool = True  # random flips and 90-degree rotations of each patch (the 8 dihedral transforms)
     lr_g: float = 1e-4
     lr_d: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.99)

@@ -239,11 +239,12 @@ class Trainer:
         cfg = self.cfg
         images, self.data_source = load_training_images(cfg.train_sets)
         if cfg.degradation == "bicubic":
-            return PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**62, seed=cfg.seed)
+            return PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**62, augment=cfg.augment,
+                                      seed=cfg.seed)
         from ..data.realworld_patches import RealWorldPatchDataset
 
         return RealWorldPatchDataset(images, cfg.scale, cfg.patch_size, length=2**62, seed=cfg.seed,
-                                     order=cfg.degradation, usm_target=cfg.usm_target)
+                                     order=cfg.degradation, usm_target=cfg.usm_target, augment=cfg.augment)
 
     # ---- one iteration --------------------------------------------------------------------------
 
