@@ -6,6 +6,7 @@ import time
 
 import torch
 
+from .errors import SrlibError
 from .models import GENERATORS, build_generator, count_parameters, gflops_per_lr_pixel
 
 
@@ -164,13 +165,13 @@ def cpu_description() -> str:
     return name + (f" ({', '.join(units)})" if units else "")
 
 
-def conv_peak(seconds: float = 1.0) -> tuple[float, str]:
-    """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes."""
+def conv_peak(seconds: float = 1.0, bf16: bool = False) -> tuple[float, str]:
+    """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes (in bf16 autocast: bf16's)."""
     best, where = 0.0, ""
     for ch, side in ((64, 96), (128, 48), (32, 192)):
         conv = torch.nn.Conv2d(ch, ch, 3, padding=1).to(memory_format=torch.channels_last)
         x = torch.rand(4, ch, side, side).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             rate = _throughput(lambda: conv(x), seconds) * 2 * 9 * ch * ch * side * side * 4 / 1e9
         if rate > best:
             best, where = rate, f"{ch}->{ch} ch, 4x{side}x{side}"
@@ -207,8 +208,11 @@ TRAIN_RECIPES = ("srresnet_x4", "srresnet_x4:course", "srgan_x4", "esrgan_x4")
 
 
 def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
-                rounds: int = 3, profile: bool = False) -> dict:
+                rounds: int = 3, profile: bool = False, amp: str = "off") -> dict:
     """samples/s and GFLOP/s of the cpu recipes' training steps, against the measured conv peak.
+
+    amp="bf16" trains under bfloat16 autocast and measures the peak in bf16 too; only on CPUs
+    with native bf16 (AVX512-BF16, AMX), where it pays.
 
     A shared or throttled CPU changes speed from minute to minute, so the peak
     and every recipe are measured in `rounds` interleaved rounds: each round's
@@ -219,17 +223,22 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
     from .data import PairedPatchDataset, load_training_images
     from .train import Trainer, load_recipe
 
+    if amp not in ("off", "bf16"):
+        raise SrlibError(f"bench train --amp {amp}: use off (fp32) or bf16.")
+    if amp == "bf16" and not bf16_supported():
+        raise SrlibError("this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 autocast would be emulated, slower "
+                         "than fp32. Run bench train without --amp.")
     images, source = load_training_images(limit=40)
     parsed = {name: _recipe_size(name) for name in recipes}
     trainers = {}
     for name, (recipe, size) in parsed.items():
-        cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu")
+        cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu", amp=amp)
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
     peaks, shapes, rates = [], [], {name: [] for name in recipes}
     for _ in range(rounds):
-        p, shape = conv_peak(seconds)
+        p, shape = conv_peak(seconds, bf16=amp == "bf16")
         peaks.append(p)
         shapes.append(shape)
         for name, trainer in trainers.items():
@@ -244,11 +253,13 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         flops = _train_flops_per_sample(trainer)
         ratios = [r * flops / 1e9 / p for r, p in zip(rates[name], peaks)]
         best = max(rates[name])
-        rows.append({"recipe": "{} ({})".format(*parsed[name]), "samples_per_s": best, "gflop_s": best * flops / 1e9,
+        label = "{} ({}{})".format(*parsed[name], ", bf16" if amp == "bf16" else "")
+        rows.append({"recipe": label, "samples_per_s": best, "gflop_s": best * flops / 1e9,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
                      "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
     profiles = {" ".join(parsed[name]): profile_train_step(t) for name, t in trainers.items()} if profile else {}
-    return {"peak": peak, "peak_shape": peak_shape, "cpu": cpu_description(), "rows": rows, "source": source, "rounds": rounds,
+    return {"peak": peak, "peak_shape": peak_shape, "cpu": cpu_description(), "rows": rows, "source": source,
+            "rounds": rounds, "amp": amp, "bf16_supported": bf16_supported(),
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 
 
@@ -360,18 +371,23 @@ def bench_seed_loop(images, steps: int = 8) -> dict:
 
 
 def print_train(result: dict) -> None:
-    print(f"CPU: {result['cpu']}; threads: {torch.get_num_threads()}; conv peak {result['peak']:.1f} GFLOP/s "
-          f"({result['peak_shape']}); {result['rounds']} interleaved rounds")
+    bf16 = result.get("amp") == "bf16"
+    print(f"CPU: {result['cpu']}; threads: {torch.get_num_threads()}; conv peak{' in bf16' if bf16 else ''} "
+          f"{result['peak']:.1f} GFLOP/s ({result['peak_shape']}); {result['rounds']} interleaved rounds")
     print(f"training data: {result['source']}")
     print("best: the fastest round against the highest peak; median and spread: each round against its own peak")
-    print(f"{'recipe':<22}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}")
+    w = max([22] + [len(r["recipe"]) + 1 for r in result["rows"]])
+    print(f"{'recipe':<{w}}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}")
     for r in result["rows"]:
         spread = f"{r['min_of_peak']:.0%}-{r['max_of_peak']:.0%}"
-        print(f"{r['recipe']:<22}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>7.0%}"
+        print(f"{r['recipe']:<{w}}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>7.0%}"
               f"{r['median_of_peak']:>8.0%}{spread:>12}")
     s = result["seed_loop"]
     print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
-          f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu)")
+          f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu, fp32)")
+    if result.get("bf16_supported") and not bf16:
+        print("this CPU has native bf16: --amp bf16 times the recipes under bfloat16 autocast (the model card's "
+              "lr32x6-1500-bf16 row: what it does to the scores)")
     for name, rows in result.get("profiles", {}).items():
         print_profile(name, rows)
 

@@ -133,6 +133,29 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     assert "profile of one" not in proc.stdout
 
 
+def test_bench_train_bf16_runs_where_the_cpu_has_it_and_is_refused_in_words_elsewhere(tmp_path):
+    from srlib.bench import bf16_supported
+
+    proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
+               "--amp", "bf16", env_root=tmp_path)
+    if not bf16_supported():
+        assert proc.returncode == 1 and "no native bf16" in proc.stderr and "Traceback" not in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert "conv peak in bf16" in proc.stdout.splitlines()[0]
+    row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu, bf16)")][0]
+    assert float(row[3]) > 0 and 0 < float(row[5].rstrip("%")) < 100
+
+
+def test_bench_train_refuses_bf16_without_native_bf16(monkeypatch):
+    from srlib import bench
+    from srlib.errors import SrlibError
+
+    monkeypatch.setattr(bench, "bf16_supported", lambda: False)
+    with pytest.raises(SrlibError, match="no native bf16"):
+        bench.bench_train(["srresnet_x4"], amp="bf16")
+
+
 def test_bench_train_profile_names_the_layers(tmp_path):
     proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
                "--profile", env_root=tmp_path)

@@ -405,3 +405,24 @@ def test_relativistic_run_logs_d_ra_probabilities_which_ignore_a_constant_shift_
     assert rows[0]["d_real"] == pytest.approx(rows[1]["d_real"], abs=1e-4)
     assert rows[0]["d_fake"] == pytest.approx(rows[1]["d_fake"], abs=1e-4)
     assert rows[1]["d_real"] < 0.99
+
+
+def test_amp_values_are_checked_and_fp16_on_a_cpu_is_refused_in_words(patches, tmp_path):
+    with pytest.raises(SrlibError, match="unknown amp 'bf61'"):
+        tiny(amp="bf61")
+    with pytest.raises(SrlibError, match="fp16.*is for GPUs.*bf16"):
+        Trainer(tiny(amp="fp16", device="cpu"), patches=patches, progress=False)
+    gpu_run = fitted(patches, tmp_path / "run", steps=2, checkpoint_every=2)  # saved as if an fp16 GPU run
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    state["config"]["amp"] = "fp16"
+    torch.save(state, tmp_path / "run" / "last.pt")
+    resumed = Trainer.resume(tmp_path / "run" / "last.pt", device="cpu", patches=patches, progress=False)
+    assert resumed.cfg.amp == "auto" and resumed.amp_dtype is None and resumed.step == gpu_run.step
+
+
+def test_train_amp_bf16_trains_under_bf16_autocast_and_a_resume_keeps_it(recipe, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(recipe), "--out", str(out), "--amp", "bf16"]) == 0
+    assert load_checkpoint(out / "last.pt")["config"]["amp"] == "bf16"
+    assert Trainer.resume(out / "last.pt", out_dir=tmp_path / "copy", progress=False).amp_dtype == torch.bfloat16
+    one_error_line(capsys, main(["train", "--resume", str(out / "last.pt"), "--amp", "off"]), "--amp")

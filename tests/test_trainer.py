@@ -195,9 +195,9 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
     run_only = ("name", "val_every", "checkpoint_every")
     cpu = {k: v for k, v in load_recipe("srresnet_x4", "cpu").to_dict().items() if k not in run_only}
     changed = {"p64": {"patch_size"}, "p128": {"patch_size"}, "noaug": {"augment"},
-               "constant": {"schedule", "lr_g"}, "cosine": {"schedule"}}  # the second table: one choice each
+               "constant": {"schedule", "lr_g"}, "cosine": {"schedule"}, "bf16": {"amp"}}  # one choice each
     sizes = ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500", *(f"lr32x6-1500-{k}" for k in changed),
-             "lr32x6-3000-p64")
+             "lr32x6-3000-p64", "lr32x6-9000-p64")
     for size in sizes:
         cfg = load_recipe(path, size)
         net, steps, *choice = size.split("-")

@@ -85,6 +85,7 @@ _KINDS = {  # annotation -> (accepted types, in words)
     "bool": (bool, "true or false"), "str | None": ((str, type(None)), "a string"),
 }
 DEGRADATIONS = ("bicubic", "realesrgan", "bsrgan")
+AMP_MODES = ("auto", "off", "bf16", "fp16")
 _POSITIVE = ("scale", "steps", "batch_size", "patch_size", "n_critic")
 _NON_NEGATIVE = ("pixel_weight", "adv_weight", "perceptual_weight", "feature_matching_weight", "gp_weight",
                  "lr_g", "lr_d", "ema_decay", "grad_clip", "val_every", "checkpoint_every")
@@ -115,6 +116,8 @@ def _check_settings(cfg: TrainConfig) -> None:
             raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must not be negative.")
     if cfg.ema_decay >= 1:
         raise SrlibError(f"ema_decay = {cfg.ema_decay} must be below 1 (0 disables the EMA; ESRGAN uses 0.999).")
+    if cfg.amp not in AMP_MODES:
+        raise SrlibError(f"unknown amp {cfg.amp!r}; use {', '.join(AMP_MODES)}.")
     if cfg.degradation not in DEGRADATIONS:
         raise SrlibError(f"unknown degradation {cfg.degradation!r}; use {', '.join(DEGRADATIONS)}.")
     if cfg.usm_target and cfg.degradation == "bicubic":

@@ -177,6 +177,10 @@ class Trainer:
             if self.channels_last:
                 m.to(memory_format=torch.channels_last)
         amp = cfg.amp if cfg.amp != "auto" else ("bf16" if on_gpu and torch.cuda.is_bf16_supported() else "fp16" if on_gpu else "off")
+        if amp == "fp16" and not on_gpu:
+            raise SrlibError(f"amp = \"fp16\" is for GPUs (its loss scaler is CUDA's); on {self.device.type} it runs "
+                             f"emulated, many times slower. Use amp = \"bf16\" (native on CPUs with AMX or "
+                             f"AVX512-BF16) or \"off\".")
         self.amp_dtype = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp == "fp16")
 
@@ -484,8 +488,8 @@ class Trainer:
             cfg = TrainConfig.from_dict(state["config"])
         except (SrlibError, TypeError) as e:
             raise SrlibError(f"{path}: its config is not valid: {e}") from None
-        if device is not None:
-            cfg = cfg.replace(device=device)
+        if device is not None:  # fp16 autocast is GPU-only: a GPU run's fp16 becomes the new device's default
+            cfg = cfg.replace(device=device, amp="auto" if cfg.amp == "fp16" else cfg.amp)
         out = Path(out_dir) if out_dir else Path(path).parent
         same = out.resolve() == Path(path).parent.resolve()
         trainer = cls(cfg, out, existing="resume" if same else existing, **kwargs)
