@@ -166,7 +166,7 @@ def cpu_description() -> str:
 
 
 def conv_peak(seconds: float = 1.0, bf16: bool = False) -> tuple[float, str]:
-    """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes (in bf16 autocast: bf16's)."""
+    """This CPU's dense-convolution peak: the best forward GFLOP/s over a few 3x3 conv shapes (bf16: under autocast)."""
     best, where = 0.0, ""
     for ch, side in ((64, 96), (128, 48), (32, 192)):
         conv = torch.nn.Conv2d(ch, ch, 3, padding=1).to(memory_format=torch.channels_last)

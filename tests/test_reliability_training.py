@@ -426,3 +426,11 @@ def test_train_amp_bf16_trains_under_bf16_autocast_and_a_resume_keeps_it(recipe,
     assert load_checkpoint(out / "last.pt")["config"]["amp"] == "bf16"
     assert Trainer.resume(out / "last.pt", out_dir=tmp_path / "copy", progress=False).amp_dtype == torch.bfloat16
     one_error_line(capsys, main(["train", "--resume", str(out / "last.pt"), "--amp", "off"]), "--amp")
+
+
+def test_train_amp_bf16_says_when_the_cpu_would_emulate_it(recipe, tmp_path, capsys, monkeypatch):
+    import srlib.bench
+
+    monkeypatch.setattr(srlib.bench, "bf16_supported", lambda: False)
+    assert main(["train", str(recipe), "--out", str(tmp_path / "run"), "--amp", "bf16", "--device", "cpu"]) == 0
+    assert "no native bf16" in capsys.readouterr().out
