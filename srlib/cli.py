@@ -77,8 +77,8 @@ def cmd_train(args) -> None:
         print(f"resuming {cfg.name} at step {trainer.step} of {cfg.steps} from {args.resume} on {trainer.device}"
               + (f" ({trainer.resume_note})" if trainer.resume_note else ""))
     else:
-        amp = {"amp": args.amp} if args.amp else {}
-        cfg = load_recipe(args.recipe, args.size or "cpu", steps=args.steps, seed=args.seed, device=args.device, **amp)
+        cfg = load_recipe(args.recipe, args.size or "cpu", steps=args.steps, seed=args.seed, device=args.device,
+                          amp=args.amp)
         changed = [f"{k}{v}" for k, v in (("steps", args.steps), ("seed", args.seed)) if v is not None]
         out = args.out or checkpoint_dir() / "-".join([cfg.name, *changed])  # a changed recipe is not the course model
         trainer = Trainer(cfg, out, existing="backup" if args.overwrite else "refuse")

@@ -416,8 +416,10 @@ def test_amp_values_are_checked_and_fp16_on_a_cpu_is_refused_in_words(patches, t
     state = load_checkpoint(tmp_path / "run" / "last.pt")
     state["config"]["amp"] = "fp16"
     torch.save(state, tmp_path / "run" / "last.pt")
-    resumed = Trainer.resume(tmp_path / "run" / "last.pt", device="cpu", patches=patches, progress=False)
-    assert resumed.cfg.amp == "auto" and resumed.amp_dtype is None and resumed.step == gpu_run.step
+    for device in ("cpu", None):  # None: the saved device ("auto"), which is the CPU here
+        resumed = Trainer.resume(tmp_path / "run" / "last.pt", device=device, out_dir=tmp_path / f"go-on-{device}",
+                                 patches=patches, progress=False)
+        assert resumed.cfg.amp == "auto" and resumed.amp_dtype is None and resumed.step == gpu_run.step
 
 
 def test_train_amp_bf16_trains_under_bf16_autocast_and_a_resume_keeps_it(recipe, tmp_path, capsys):

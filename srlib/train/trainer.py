@@ -488,8 +488,10 @@ class Trainer:
             cfg = TrainConfig.from_dict(state["config"])
         except (SrlibError, TypeError) as e:
             raise SrlibError(f"{path}: its config is not valid: {e}") from None
-        if device is not None:  # fp16 autocast is GPU-only: a GPU run's fp16 becomes the new device's default
-            cfg = cfg.replace(device=device, amp="auto" if cfg.amp == "fp16" else cfg.amp)
+        if device is not None:
+            cfg = cfg.replace(device=device)
+        if cfg.amp == "fp16" and pick_device(cfg.device).type != "cuda":  # fp16 autocast is GPU-only: a GPU run
+            cfg = cfg.replace(amp="auto")  # continued elsewhere takes that device's default (--amp cannot be given)
         out = Path(out_dir) if out_dir else Path(path).parent
         same = out.resolve() == Path(path).parent.resolve()
         trainer = cls(cfg, out, existing="resume" if same else existing, **kwargs)
