@@ -198,6 +198,57 @@ def _train_flops_per_sample(trainer) -> float:
     return float(flops)
 
 
+def _conv_calls(trainer) -> list[tuple[torch.nn.Conv2d, tuple]]:
+    """Every learned conv call of one training step, as (layer, input shape), read by forward hooks."""
+    calls = []
+    nets = [net for net in (trainer.G, trainer.D) if net is not None]
+    hooks = [m.register_forward_hook(lambda m, inp, out: calls.append((m, tuple(inp[0].shape))))
+             for net in nets for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    try:
+        trainer.train_step()
+    finally:
+        for h in hooks:
+            h.remove()
+    return calls
+
+
+def _conv_alone_rate(layer: torch.nn.Conv2d, shape: tuple, seconds: float, bf16: bool) -> tuple[float, float]:
+    """(FLOPs, GFLOP/s) of one conv layer's forward + backward (input and weight gradients), timed alone."""
+    conv = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+                           layer.dilation, layer.groups, bias=layer.bias is not None)
+    conv = conv.to(memory_format=torch.channels_last)
+    x = torch.rand(shape).contiguous(memory_format=torch.channels_last).requires_grad_()
+    with torch.no_grad():
+        out = conv(x)
+    grad = torch.ones_like(out)
+    flops = 6.0 * out.numel() * (layer.in_channels // layer.groups) * layer.kernel_size[0] * layer.kernel_size[1]
+
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            y = conv(x)
+        torch.autograd.grad(y, (x, *conv.parameters()), grad)
+
+    return flops, _throughput(step, seconds) * flops / 1e9
+
+
+def convs_alone(calls, seconds: float = 0.5, bf16: bool = False) -> float:
+    """GFLOP/s a step would reach if its convs ran as fast as each does alone and nothing else took time.
+
+    This is the ceiling the recipe's own layer shapes set: small-channel convs do not reach
+    the conv peak (measured on 32-128 channels) even alone, on every CPU by a different amount.
+    """
+    rates, flops, seconds_total = {}, 0.0, 0.0
+    for layer, shape in calls:
+        key = (layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+               layer.dilation, layer.groups, layer.bias is not None, shape)
+        if key not in rates:
+            rates[key] = _conv_alone_rate(layer, shape, seconds, bf16)
+        f, rate = rates[key]
+        flops += f
+        seconds_total += f / (rate * 1e9)
+    return flops / seconds_total / 1e9 if seconds_total else 0.0
+
+
 def _recipe_size(name: str) -> tuple[str, str]:
     """'srresnet_x4:course' -> ('srresnet_x4', 'course'); a bare name is its cpu size."""
     recipe, _, size = name.partition(":")
@@ -236,12 +287,15 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
         trainers[name].train_step()  # warm-up
+    calls = {name: _conv_calls(trainer) for name, trainer in trainers.items()}
     peaks, shapes, rates = [], [], {name: [] for name in recipes}
+    alone = {name: [] for name in recipes}
     for _ in range(rounds):
         p, shape = conv_peak(seconds, bf16=amp == "bf16")
         peaks.append(p)
         shapes.append(shape)
         for name, trainer in trainers.items():
+            alone[name].append(convs_alone(calls[name], seconds / 4, bf16=amp == "bf16"))
             start = time.perf_counter()
             for _ in range(steps):
                 trainer.train_step()
@@ -256,7 +310,9 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         label = "{} ({}{})".format(*parsed[name], ", bf16" if amp == "bf16" else "")
         rows.append({"recipe": label, "samples_per_s": best, "gflop_s": best * flops / 1e9,
                      "of_peak": best * flops / 1e9 / peak, "median_of_peak": statistics.median(ratios),
-                     "min_of_peak": min(ratios), "max_of_peak": max(ratios)})
+                     "min_of_peak": min(ratios), "max_of_peak": max(ratios),
+                     "convs_alone_of_peak": statistics.median(a / p for a, p in zip(alone[name], peaks)),
+                     "of_convs_alone": statistics.median(r * flops / 1e9 / a for r, a in zip(rates[name], alone[name]))})
     profiles = {" ".join(parsed[name]): profile_train_step(t) for name, t in trainers.items()} if profile else {}
     return {"peak": peak, "peak_shape": peak_shape, "cpu": cpu_description(), "rows": rows, "source": source,
             "rounds": rounds, "amp": amp, "bf16_supported": bf16_supported(),
@@ -377,11 +433,14 @@ def print_train(result: dict) -> None:
     print(f"training data: {result['source']}")
     print("best: the fastest round against the highest peak; median and spread: each round against its own peak")
     w = max([22] + [len(r["recipe"]) + 1 for r in result["rows"]])
-    print(f"{'recipe':<{w}}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}")
+    print("convs alone: the median share of the peak the step would reach if its convs ran as fast as each does "
+          "alone (forward + backward) and nothing else took time; of that: the step against this ceiling")
+    print(f"{'recipe':<{w}}{'samples/s':>11}{'GFLOP/s':>10}{'best':>7}{'median':>8}{'spread':>12}"
+          f"{'convs alone':>13}{'of that':>9}")
     for r in result["rows"]:
         spread = f"{r['min_of_peak']:.0%}-{r['max_of_peak']:.0%}"
         print(f"{r['recipe']:<{w}}{r['samples_per_s']:>11.1f}{r['gflop_s']:>10.1f}{r['of_peak']:>7.0%}"
-              f"{r['median_of_peak']:>8.0%}{spread:>12}")
+              f"{r['median_of_peak']:>8.0%}{spread:>12}{r['convs_alone_of_peak']:>13.0%}{r['of_convs_alone']:>9.0%}")
     s = result["seed_loop"]
     print(f"seed's loop (next(iter(loader)) each step): {s['seed_samples_per_s']:.1f} samples/s; "
           f"srlib's in-memory batches: {s['srlib_samples_per_s']:.1f} samples/s (srresnet_x4 cpu, fp32)")

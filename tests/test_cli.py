@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 
@@ -129,6 +130,9 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     low, high = (float(v) for v in row[6].rstrip("%").split("%-"))
     assert samples > 0 and gflops > 0 and 0 < share < 100 and 0 < median < 100
     assert low <= median <= high  # one round: all three are that round's ratio
+    alone, of_alone = float(row[7].rstrip("%")), float(row[8].rstrip("%"))
+    assert 0 < alone < 100 and of_alone > 0
+    assert of_alone == pytest.approx(100 * median / alone, rel=0.1, abs=2)  # one round: the same round's figures
     assert "seed's loop" in proc.stdout
     assert "profile of one" not in proc.stdout
 
@@ -166,6 +170,25 @@ def test_bench_train_profile_names_the_layers(tmp_path):
     assert not any("@ 96x96" in ln for ln in rows)  # srresnet-cpu runs no conv at HR size
     shares = [float(next(tok for tok in ln.split() if tok.endswith("%")).rstrip("%")) for ln in rows]
     assert 0 < sum(shares) <= 100.5 and shares == sorted(shares, reverse=True)
+
+
+def test_convs_alone_times_every_conv_of_the_step_the_ratio_counts():
+    """The ceiling column weighs exactly the conv FLOPs the training ratio counts (PSNR step: 3 forwards)."""
+    from srlib import bench
+    from srlib.train import Trainer, load_recipe
+
+    cfg = load_recipe("srresnet_x4", "cpu", val_every=0, checkpoint_every=0, device="cpu", batch_size=2,
+                      patch_size=32)
+    rng = np.random.default_rng(0)
+    from srlib.data import PairedPatchDataset
+
+    patches = PairedPatchDataset([rng.random((40, 40, 3), dtype=np.float32)], 4, 32, length=64, seed=0)
+    trainer = Trainer(cfg, patches=patches, progress=False)
+    calls = bench._conv_calls(trainer)
+    assert len(calls) == sum(isinstance(m, torch.nn.Conv2d) for m in trainer.G.modules())  # one forward each
+    flops = sum(bench._conv_alone_rate(layer, shape, 0.01, False)[0] for layer, shape in calls)
+    assert flops == pytest.approx(bench._train_flops_per_sample(trainer) * cfg.batch_size)
+    assert 0 < bench.convs_alone(calls, 0.01) < 1e5
 
 
 def test_profile_counts_a_strided_conv_by_its_output_size():
