@@ -7,7 +7,7 @@ import time
 import torch
 
 from .errors import SrlibError
-from .models import GENERATORS, build_generator, count_parameters, gflops_per_lr_pixel
+from .models import GENERATORS, build_generator, count_macs, count_parameters, gflops_per_lr_pixel
 
 
 def _throughput(fn, min_seconds: float = 1.0, warmup: int = 1) -> float:
@@ -186,8 +186,6 @@ def _train_flops_per_sample(trainer) -> float:
     backward (2), and the real one a forward (1) when feature matching or the relativistic
     loss needs it: 9 in all for the course's GAN recipes, 8 without.
     """
-    from .models import count_macs
-
     p = trainer.cfg.patch_size
     lr_side = p // trainer.cfg.scale
     flops = 3 * 2 * count_macs(trainer.G, (1, 3, lr_side, lr_side))
@@ -199,7 +197,7 @@ def _train_flops_per_sample(trainer) -> float:
 
 
 def _conv_calls(trainer) -> list[tuple[torch.nn.Conv2d, tuple]]:
-    """Every learned conv call of one training step, as (layer, input shape), read by forward hooks."""
+    """Run one training step; every learned conv call in it, as (layer, input shape), read by forward hooks."""
     calls = []
     nets = [net for net in (trainer.G, trainer.D) if net is not None]
     hooks = [m.register_forward_hook(lambda m, inp, out: calls.append((m, tuple(inp[0].shape))))
@@ -219,9 +217,8 @@ def _conv_alone_rate(layer: torch.nn.Conv2d, shape: tuple, seconds: float, bf16:
     conv = conv.to(memory_format=torch.channels_last)
     x = torch.rand(shape).contiguous(memory_format=torch.channels_last).requires_grad_()
     with torch.no_grad():
-        out = conv(x)
-    grad = torch.ones_like(out)
-    flops = 6.0 * out.numel() * (layer.in_channels // layer.groups) * layer.kernel_size[0] * layer.kernel_size[1]
+        grad = torch.ones_like(conv(x))
+    flops = 3 * 2.0 * count_macs(conv, shape)
 
     def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -286,8 +283,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu", amp=amp)
         patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
         trainers[name] = Trainer(cfg, patches=patches, progress=False)
-        trainers[name].train_step()  # warm-up
-    calls = {name: _conv_calls(trainer) for name, trainer in trainers.items()}
+    calls = {name: _conv_calls(trainer) for name, trainer in trainers.items()}  # also the warm-up step
     peaks, shapes, rates = [], [], {name: [] for name in recipes}
     alone = {name: [] for name in recipes}
     for _ in range(rounds):

@@ -175,13 +175,12 @@ def test_bench_train_profile_names_the_layers(tmp_path):
 def test_convs_alone_times_every_conv_of_the_step_the_ratio_counts():
     """The ceiling column weighs exactly the conv FLOPs the training ratio counts (PSNR step: 3 forwards)."""
     from srlib import bench
+    from srlib.data import PairedPatchDataset
     from srlib.train import Trainer, load_recipe
 
     cfg = load_recipe("srresnet_x4", "cpu", val_every=0, checkpoint_every=0, device="cpu", batch_size=2,
                       patch_size=32)
     rng = np.random.default_rng(0)
-    from srlib.data import PairedPatchDataset
-
     patches = PairedPatchDataset([rng.random((40, 40, 3), dtype=np.float32)], 4, 32, length=64, seed=0)
     trainer = Trainer(cfg, patches=patches, progress=False)
     calls = bench._conv_calls(trainer)
