@@ -8,6 +8,7 @@ import torch
 
 from .errors import SrlibError
 from .models import GENERATORS, build_generator, count_macs, count_parameters, gflops_per_lr_pixel
+from .train.allocator import keep_freed_memory
 
 
 def _throughput(fn, min_seconds: float = 1.0, warmup: int = 1) -> float:
@@ -311,7 +312,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
                      "of_convs_alone": statistics.median(r * flops / 1e9 / a for r, a in zip(rates[name], alone[name]))})
     profiles = {" ".join(parsed[name]): profile_train_step(t) for name, t in trainers.items()} if profile else {}
     return {"peak": peak, "peak_shape": peak_shape, "cpu": cpu_description(), "rows": rows, "source": source,
-            "rounds": rounds, "amp": amp, "bf16_supported": bf16_supported(),
+            "rounds": rounds, "amp": amp, "keeps_freed_memory": keep_freed_memory(), "bf16_supported": bf16_supported(),
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 
 
@@ -427,6 +428,8 @@ def print_train(result: dict) -> None:
     print(f"CPU: {result['cpu']}; threads: {torch.get_num_threads()}; conv peak{' in bf16' if bf16 else ''} "
           f"{result['peak']:.1f} GFLOP/s ({result['peak_shape']}); {result['rounds']} interleaved rounds")
     print(f"training data: {result['source']}")
+    print("allocator: " + ("glibc, freed memory kept for reuse (srlib.train.allocator)" if result["keeps_freed_memory"]
+                           else "left as the environment sets it (srlib.train.allocator did not apply)"))
     print("best: the fastest round against the highest peak; median and spread: each round against its own peak")
     w = max([22] + [len(r["recipe"]) + 1 for r in result["rows"]])
     print("convs alone: the median share of the peak the step would reach if its convs ran as fast as each does "

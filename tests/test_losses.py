@@ -253,6 +253,27 @@ def test_feature_matching_by_hand_and_real_side_detached():
         feature_matching_loss([], [])
 
 
+@pytest.mark.parametrize("loss", [l1_loss, mse_loss, charbonnier_loss,
+                                  lambda a, b: feature_matching_loss([a, a * 2], [b, b])])
+def test_content_losses_hand_channels_last_inputs_a_channels_last_gradient(loss):
+    # a mean's backward returns NCHW whatever the input; layers behind a loss then run mixed layouts, slowly
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.rand(2, 8, 6, 5, generator=gen), torch.rand(2, 8, 6, 5, generator=gen)
+    a_cl = a.contiguous(memory_format=torch.channels_last).requires_grad_()
+    a_nchw = a.clone().requires_grad_()
+    value_cl = loss(a_cl, b.contiguous(memory_format=torch.channels_last))
+    value_nchw = loss(a_nchw, b)
+    # autograd.grad, not .backward(): a leaf's .grad is copied into the leaf's layout, hiding the one that flows
+    grad_cl, = torch.autograd.grad(value_cl, a_cl)
+    grad_nchw, = torch.autograd.grad(value_nchw, a_nchw)
+    assert grad_cl.is_contiguous(memory_format=torch.channels_last) and not grad_cl.is_contiguous()
+    assert grad_nchw.is_contiguous()
+    assert value_cl.item() == pytest.approx(value_nchw.item(), rel=1e-6)
+    torch.testing.assert_close(grad_cl, grad_nchw)
+    mixed = loss(a_cl, b)  # HR in the other layout: the same value
+    assert mixed.item() == pytest.approx(value_nchw.item(), rel=1e-6)
+
+
 # --- perceptual loss -----------------------------------------------------------------------------
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)

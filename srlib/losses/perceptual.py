@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SrlibError
-from .content import charbonnier_loss
+from .content import charbonnier_loss, l1_loss, mse_loss
 
 VGG19_FILE = "vgg19-dcbb9e9d.pth"
 VGG19_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"  # torchvision's VGG19_Weights.IMAGENET1K_V1
@@ -30,7 +30,7 @@ _VGG19_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512
 VGG19_LAYERS = {"conv1_2": 2, "conv2_2": 7, "conv3_4": 16, "conv4_4": 25, "conv5_4": 34}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-CRITERIA = {"l1": F.l1_loss, "mse": F.mse_loss, "l2": F.mse_loss, "charbonnier": charbonnier_loss}
+CRITERIA = {"l1": l1_loss, "mse": mse_loss, "l2": mse_loss, "charbonnier": charbonnier_loss}
 
 
 def vgg19_weights_path() -> Path:

@@ -36,6 +36,7 @@ from ..evaluate import mean_scores, score_benchmark
 from ..models import COURSE_MODELS, build_discriminator, build_generator, checkpoint_dir, load_generator, save_generator
 from ..models.pretrained import choose_course_model, own_run_problem
 from ..models.weights import atomic_write_text, describe_mismatch, remove_stale_temporaries
+from .allocator import keep_freed_memory
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig, recipe_names
 from .device import pick_device, seed_everything
@@ -171,6 +172,8 @@ class Trainer:
             raise SrlibError("feature matching needs a discriminator: set `discriminator` in the config.")
 
         on_gpu = self.device.type == "cuda"
+        if self.device.type == "cpu":
+            keep_freed_memory()
         self.channels_last = self.device.type in ("cuda", "cpu")  # measured faster on CPU too (bench train)
         for m in filter(None, (self.G, self.D, self.perceptual)):
             m.to(self.device)
