@@ -16,15 +16,16 @@ from ..errors import SrlibError
 Tensor = torch.Tensor
 
 
-def dense_views(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+def _nhwc_views(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """(a, b), seen as NHWC when `a` is a channels_last batch, for a loss that reduces them to a mean.
 
     A mean's backward hands its input an NCHW-contiguous gradient whatever the
-    input's layout, so on the channels_last batches the trainer uses every layer
-    behind the loss meets mixed layouts and slows down (bench train --profile
-    measured leaky_relu's backward at 7 ms instead of 0.3 ms on a 16x16x96x96
-    map). Through the NHWC view the gradient comes back channels_last. The
-    value is the same: the permute is a view and the mean sums every element.
+    input's layout, so on the channels_last batches the trainer uses, every layer
+    behind the loss meets mixed layouts and slows down (leaky_relu's backward on
+    a 16x16x96x96 map: 7 ms with an NCHW gradient, 0.3 ms with a channels_last
+    one; bench train: a srgan_x4 cpu step about 8 % faster). Through the NHWC
+    view the gradient comes back channels_last. The value is the same: the
+    permute is a view, and the mean takes every element.
     """
     if a.dim() == 4 and b.dim() == 4 and not a.is_contiguous() and a.is_contiguous(memory_format=torch.channels_last):
         return a.permute(0, 2, 3, 1), b.permute(0, 2, 3, 1)
@@ -33,17 +34,17 @@ def dense_views(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def l1_loss(sr: Tensor, hr: Tensor) -> Tensor:
     """Mean absolute error; the median of the plausible answers, a little less blurry than MSE."""
-    return F.l1_loss(*dense_views(sr, hr))
+    return F.l1_loss(*_nhwc_views(sr, hr))
 
 
 def mse_loss(sr: Tensor, hr: Tensor) -> Tensor:
     """Mean squared error; minimising it maximises PSNR and gives the mean of the plausible answers."""
-    return F.mse_loss(*dense_views(sr, hr))
+    return F.mse_loss(*_nhwc_views(sr, hr))
 
 
 def charbonnier_loss(sr: Tensor, hr: Tensor, eps: float = 1e-3) -> Tensor:
     """mean sqrt((sr - hr)^2 + eps^2): L1 for large errors, smooth (differentiable) at zero."""
-    sr, hr = dense_views(sr, hr)
+    sr, hr = _nhwc_views(sr, hr)
     return torch.sqrt((sr - hr).pow(2) + eps**2).mean()
 
 
