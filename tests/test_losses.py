@@ -253,6 +253,32 @@ def test_feature_matching_by_hand_and_real_side_detached():
         feature_matching_loss([], [])
 
 
+@pytest.mark.parametrize("ours, torchs", [(l1_loss, F.l1_loss), (mse_loss, F.mse_loss)])
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_pixel_losses_match_torch_in_value_and_gradient(ours, torchs, layout):
+    # srlib's fused forms keep the difference for the backward; gradients must be torch's to the last bit
+    gen = torch.Generator().manual_seed(1)
+    a, b = (torch.randn(3, 4, 7, 5, generator=gen).contiguous(memory_format=layout) for _ in range(2))
+    a[0, 0, 0, 0] = b[0, 0, 0, 0]  # a zero difference: L1's subgradient there is 0 in both
+    pairs = [(x.clone().requires_grad_(), y.clone().requires_grad_()) for x, y in [(a, b), (a, b)]]
+    mine, theirs = ours(*pairs[0]), torchs(*pairs[1])
+    assert mine.item() == pytest.approx(theirs.item(), rel=1e-6)
+    g = torch.tensor(0.37)
+    for (x, y), value in zip(pairs, (mine, theirs)):
+        value.backward(g)
+    assert torch.equal(pairs[0][0].grad, pairs[1][0].grad) and torch.equal(pairs[0][1].grad, pairs[1][1].grad)
+    assert pairs[0][0].grad[0, 0, 0, 0] == 0 or ours is mse_loss
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # bf16 inputs are measured in fp32, as autocast runs torch's
+        assert ours(a.bfloat16(), b.bfloat16()).item() == torchs(a.bfloat16().float(), b.bfloat16().float()).item()
+    x = a.double().requires_grad_()
+    assert ours(x, b.double()).dtype == torch.float64
+    grad, = torch.autograd.grad(ours(x, b.double()), x, create_graph=True)
+    with pytest.raises(RuntimeError):  # not twice differentiable: an error, never a silently missing term
+        grad.sum().backward()
+    with pytest.warns(UserWarning):  # broadcasting shapes go to torch's own loss and its warning
+        ours(a, b[:1, :1])
+
+
 @pytest.mark.parametrize("loss", [l1_loss, mse_loss, charbonnier_loss,
                                   lambda a, b: feature_matching_loss([a, a * 2], [b, b])])
 def test_content_losses_hand_channels_last_inputs_a_channels_last_gradient(loss):
