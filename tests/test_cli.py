@@ -1,4 +1,5 @@
 """The command line as a new user meets it: one clear line per mistake, never a traceback."""
+import re
 import subprocess
 import sys
 
@@ -164,7 +165,9 @@ def test_bench_train_profile_names_the_layers(tmp_path):
     proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
                "--profile", env_root=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    table = proc.stdout.split("profile of one srresnet_x4 cpu step")[1].splitlines()[2:]
+    table = proc.stdout.split("profile of one srresnet_x4 cpu step")[1].splitlines()[3:]
+    timing = re.search(r"a profiled step took (\d+) ms, an unprofiled one (\d+) ms", proc.stdout)
+    assert timing and all(int(v) > 0 for v in timing.groups())
     rows = [ln for ln in table if ln.strip()]
     assert any(ln.startswith("conv 32->32 @ 24x24 (backward)") for ln in rows)
     assert not any("@ 96x96" in ln for ln in rows)  # srresnet-cpu runs no conv at HR size
