@@ -362,7 +362,7 @@ def _describe(op: str, shapes: list) -> str:
         return op.removeprefix("aten::")
 
 
-def profile_train_step(trainer, steps: int = 3, top: int = 12) -> list[dict]:
+def profile_train_step(trainer, steps: int = 3, top: int = 12) -> dict:
     """Where one training step's time goes: the most expensive operators by layer shape (torch.profiler).
 
     Each row is one operator on one tensor shape (a conv layer, its backward, a pixel
