@@ -247,6 +247,14 @@ def convs_alone(calls, seconds: float = 0.5, bf16: bool = False) -> float:
     return flops / seconds_total / 1e9 if seconds_total else 0.0
 
 
+def _seconds_per_step(trainer, steps: int) -> float:
+    """Mean wall-clock seconds of `steps` training steps."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    return (time.perf_counter() - start) / steps
+
+
 def _recipe_size(name: str) -> tuple[str, str]:
     """'srresnet_x4:course' -> ('srresnet_x4', 'course'); a bare name is its cpu size."""
     recipe, _, size = name.partition(":")
@@ -293,10 +301,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
         shapes.append(shape)
         for name, trainer in trainers.items():
             alone[name].append(convs_alone(calls[name], seconds / 4, bf16=amp == "bf16"))
-            start = time.perf_counter()
-            for _ in range(steps):
-                trainer.train_step()
-            rates[name].append(steps * trainer.cfg.batch_size / (time.perf_counter() - start))
+            rates[name].append(trainer.cfg.batch_size / _seconds_per_step(trainer, steps))
     peak = max(peaks)
     peak_shape = shapes[peaks.index(peak)]
     rows = []
@@ -374,15 +379,9 @@ def profile_train_step(trainer, steps: int = 3, top: int = 12) -> dict:
     from torch.profiler import ProfilerActivity, profile
 
     trainer.train_step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.train_step()
-    plain = (time.perf_counter() - start) / steps
+    plain = _seconds_per_step(trainer, steps)
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-        start = time.perf_counter()
-        for _ in range(steps):
-            trainer.train_step()
-        profiled = (time.perf_counter() - start) / steps
+        profiled = _seconds_per_step(trainer, steps)
     events = [e for e in prof.key_averages(group_by_input_shape=True) if e.key.startswith("aten::")]
     total = sum(e.self_cpu_time_total for e in events) / steps  # microseconds per step
     sides = _output_sides(events)
@@ -426,10 +425,7 @@ def bench_seed_loop(images, steps: int = 8) -> dict:
     for _ in range(steps):
         seed_step()
     seed_sps = steps * cfg.batch_size / (time.perf_counter() - start)
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.train_step()
-    ours_sps = steps * cfg.batch_size / (time.perf_counter() - start)
+    ours_sps = cfg.batch_size / _seconds_per_step(trainer, steps)
     return {"seed_samples_per_s": seed_sps, "srlib_samples_per_s": ours_sps}
 
 

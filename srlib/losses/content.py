@@ -33,7 +33,8 @@ def _nhwc_views(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 
 class _MeanDistance(torch.autograd.Function):
-    """mean |a - b| (p=1) or mean (a - b)^2 (p=2), in two passes over the data forward and two backward.
+    """mean |a - b| (p=1) or mean (a - b)^2 (p=2): two passes over the data forward, two backward (three
+    when both inputs need a gradient).
 
     F.l1_loss and F.mse_loss run as sub, abs/pow, mean forward and mean, abs/pow,
     sub backward: three passes forward and three or four backward. Here the difference is
