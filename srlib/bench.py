@@ -321,6 +321,56 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
             "seed_loop": bench_seed_loop(images, steps), "profiles": profiles}
 
 
+def bench_train_compile(recipes=TRAIN_RECIPES, steps: int = 8, rounds: int = 3) -> dict:
+    """torch.compile against eager for the recipes' training steps (the setting `compile = true`).
+
+    Each recipe gets an eager and a compiled trainer; the compiled one's first step
+    includes the compile (torch caches that work on disk, so a second run compiles
+    faster). Then the two are timed in `rounds` interleaved rounds: medians, and the
+    speed-up with the number of steps after which the compile has paid for itself.
+    """
+    from .data import PairedPatchDataset, load_training_images
+    from .train import Trainer, load_recipe
+
+    images, source = load_training_images(limit=40)
+    trainers, first = {}, {}
+    for name in recipes:
+        recipe, size = _recipe_size(name)
+        for compiled in (False, True):
+            cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu", amp="off",
+                              compile=compiled)
+            patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
+            trainer = Trainer(cfg, patches=patches, progress=False)
+            first[name, compiled] = _seconds_per_step(trainer, 1)
+            trainers[name, compiled] = trainer
+    times = {key: [] for key in trainers}
+    for _ in range(rounds):
+        for key, trainer in trainers.items():
+            times[key].append(_seconds_per_step(trainer, steps))
+    rows = []
+    for name in recipes:
+        eager, compiled = (statistics.median(times[name, c]) for c in (False, True))
+        compile_s = first[name, True] - compiled
+        saved = eager - compiled
+        rows.append({"recipe": "{} ({})".format(*_recipe_size(name)), "eager_ms": 1e3 * eager,
+                     "compiled_ms": 1e3 * compiled, "speedup": eager / compiled, "compile_s": compile_s,
+                     "pays_after": compile_s / saved if saved > 0 else None})
+    return {"cpu": cpu_description(), "rows": rows, "rounds": rounds, "steps": steps, "source": source}
+
+
+def print_train_compile(result: dict) -> None:
+    print(f"CPU: {result['cpu']}; threads: {torch.get_num_threads()}; {result['rounds']} interleaved rounds of "
+          f"{result['steps']} steps, medians; training data: {result['source']}")
+    print("compile s: the compiled trainer's first step less a compiled step (faster on a second run, which reads "
+          "torch's compile cache); pays after: the steps whose saved time repays it")
+    w = max([22] + [len(r["recipe"]) + 1 for r in result["rows"]])
+    print(f"{'recipe':<{w}}{'eager ms':>10}{'compiled ms':>13}{'speed-up':>10}{'compile s':>11}{'pays after':>12}")
+    for r in result["rows"]:
+        pays = f"{r['pays_after']:>12.0f}" if r["pays_after"] is not None else f"{'never':>12}"
+        print(f"{r['recipe']:<{w}}{r['eager_ms']:>10.1f}{r['compiled_ms']:>13.1f}{r['speedup']:>9.3f}x"
+              f"{r['compile_s']:>11.1f}{pays}")
+
+
 def _conv_flops(op: str, shapes: list, out_sides: dict | None = None) -> float:
     """FLOPs of one conv call from the profiler's input shapes (backward: input and weight gradients).
 

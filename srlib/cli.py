@@ -158,10 +158,16 @@ def cmd_upscale(args) -> None:
 def cmd_bench(args) -> None:
     from . import bench
 
+    if args.compile and (args.what != "train" or args.profile or args.amp != "off"):
+        raise SrlibError("--compile is for bench train alone, in fp32 without the profiler: leave out --profile and "
+                         "--amp with it (bench models has its compiled columns by default).")
     if args.what == "train":
         recipes = args.recipe or bench.TRAIN_RECIPES
-        bench.print_train(bench.bench_train(recipes, steps=args.steps, seconds=args.seconds, rounds=args.rounds,
-                                             profile=args.profile, amp=args.amp))
+        if args.compile:
+            bench.print_train_compile(bench.bench_train_compile(recipes, steps=args.steps, rounds=args.rounds))
+        else:
+            bench.print_train(bench.bench_train(recipes, steps=args.steps, seconds=args.seconds, rounds=args.rounds,
+                                                 profile=args.profile, amp=args.amp))
     if args.what == "models":
         rows = bench.bench_models(args.scale, args.size, args.batch, args.seconds, args.preset,
                                   compile_=not args.no_compile, rounds=args.rounds)
@@ -308,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "srresnet_x4:course srgan_x4 esrgan_x4)")
     s.add_argument("--rounds", type=int, default=3, help="bench train / models / degrade: interleaved rounds")
     s.add_argument("--no-compile", action="store_true", help="bench models: skip the torch.compile columns")
+    s.add_argument("--compile", action="store_true", help="bench train: torch.compile against eager (the recipe "
+                                                          "setting compile = true): speed-up and compile time")
     s.add_argument("--profile", action="store_true", help="bench train: add the per-layer time of one training step")
     s.add_argument("--amp", default="off", choices=["off", "bf16"],
                    help="bench train: bf16 trains under bfloat16 autocast, against the bf16 conv peak (CPUs with "

@@ -138,6 +138,32 @@ def test_bench_train_prints_samples_gflops_and_share_of_peak(tmp_path):
     assert "profile of one" not in proc.stdout
 
 
+def test_bench_train_compile_prints_speedup_and_compile_time(tmp_path):
+    proc = run("bench", "train", "--compile", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1",
+               env_root=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    row = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("srresnet_x4 (cpu)")][0]
+    eager, compiled, speedup, compile_s = float(row[2]), float(row[3]), float(row[4].rstrip("x")), float(row[5])
+    assert eager > 0 and compiled > 0 and compile_s > 0
+    assert speedup == pytest.approx(eager / compiled, rel=0.01)
+    refused = run("bench", "train", "--compile", "--amp", "bf16", "--recipe", "srresnet_x4", env_root=tmp_path)
+    assert refused.returncode != 0 and "--compile is for bench train alone" in refused.stderr
+
+
+def test_bench_train_compile_says_when_the_compile_pays(monkeypatch, empty_root):
+    from srlib import bench
+
+    steps = iter([0.5, 2.0] + [0.030, 0.020] * 3)  # the first steps (eager, compiled), then the rounds
+    monkeypatch.setattr(bench, "_seconds_per_step", lambda trainer, n: next(steps))
+    res = bench.bench_train_compile(["srresnet_x4"], steps=1, rounds=3)
+    (row,) = res["rows"]
+    assert row["speedup"] == pytest.approx(1.5) and row["compile_s"] == pytest.approx(1.98)
+    assert row["pays_after"] == pytest.approx(1.98 / 0.010)
+    steps = iter([0.5, 2.0] + [0.020, 0.030] * 3)  # compiled slower: it never pays
+    res = bench.bench_train_compile(["srresnet_x4"], steps=1, rounds=3)
+    assert res["rows"][0]["speedup"] == pytest.approx(2 / 3) and res["rows"][0]["pays_after"] is None
+
+
 def test_bench_train_bf16_runs_where_the_cpu_has_it_and_is_refused_in_words_elsewhere(tmp_path):
     from srlib.bench import bf16_supported
 

@@ -198,7 +198,8 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
                "constant": {"schedule", "lr_g"}, "cosine": {"schedule"}, "bf16": {"amp"}}  # one choice each
     sizes = ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500", *(f"lr32x6-1500-{k}" for k in changed),
              "lr32x6-3000-p64", "lr32x6-9000-p64", "lr64x16-3000-p64",
-             "lr64x16-24000-p64", "lr64x16-48000-p64", "lr64x16-48000")
+             "lr64x16-24000-p64", "lr64x16-48000-p64", "lr64x16-48000", "lr32x6-2250-b32")
+    changed["b32"] = {"batch_size"}
     for size in sizes:
         cfg = load_recipe(path, size)
         net, steps, *choice = size.split("-")
@@ -271,3 +272,23 @@ def test_logits_and_features_is_forward_and_features_in_one_pass(preset):
     x = torch.rand(2, 3, 32, 32)
     logits, feats = d.logits_and_features(x)
     assert torch.equal(logits, d(x)) and all(torch.equal(a, b) for a, b in zip(feats, d.features(x)))
+
+
+def test_compiled_training_follows_the_eager_run(patches):
+    """compile = true computes the eager step's losses and gradients (to float rounding), through G, D and D's
+    feature pass. (Weights are not compared: Adam's first update is lr * sign(g), and a bias before batch norm has a
+    gradient of rounding size whose sign either run may flip.)"""
+    runs = [Trainer(tiny(compile=c), patches=patches, progress=False) for c in (False, True)]
+    rows = [t.train_step() for t in runs]
+    for key in ("loss_g", "loss_d", "loss_feature_matching"):
+        assert rows[1][key] == pytest.approx(rows[0][key], rel=1e-5), key
+    for net in ("G", "D"):
+        eager, compiled = ([p.grad for p in getattr(t, net).parameters()] for t in runs)
+        scale = max(g.abs().max() for g in eager)  # a bias before batch norm: a gradient of rounding size
+        for i, (a, b) in enumerate(zip(eager, compiled)):
+            assert b is not None and (a - b).abs().max() <= 1e-4 * scale, (net, i)
+
+
+def test_compile_with_a_gradient_penalty_is_refused_in_words(patches):
+    with pytest.raises(SrlibError, match="double backward"):
+        Trainer(tiny(adversarial="wgan-gp", discriminator="patch-sn-cpu", compile=True), patches=patches, progress=False)

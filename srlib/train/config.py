@@ -53,6 +53,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: str = "auto"  # auto (bf16/fp16 on GPU, off on CPU) | off | bf16 | fp16
+    compile: bool = False  # torch.compile G and D; on a CPU it does not pay (python -m srlib bench train --compile)
     notes: str = field(default="", compare=False)
 
     def __post_init__(self):

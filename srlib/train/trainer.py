@@ -201,6 +201,15 @@ class Trainer:
             ids = [self.device.index] if on_gpu else None
             self.G_train = DDP(self.G, device_ids=ids)
             self.D_train = DDP(self.D, device_ids=ids) if self.D is not None else None
+        self.d_logits_and_features = self.D.logits_and_features if self.D is not None else None
+        if cfg.compile:
+            if self.adv is not None and self.adv.penalty:
+                raise SrlibError(f"compile = true cannot train {cfg.adversarial}: its gradient penalty needs a double "
+                                 f"backward, which torch.compile does not run. Set compile = false.")
+            self.G_train = torch.compile(self.G_train)
+            if self.D is not None:
+                self.D_train = torch.compile(self.D_train)
+                self.d_logits_and_features = torch.compile(self.D.logits_and_features)
 
         self.gp_rng = torch.Generator(self.device).manual_seed(cfg.seed)  # the trainer's own: resumable
         self.step, self.batches_drawn = 0, 0
@@ -332,11 +341,11 @@ class Trainer:
                 losses["perceptual"] = cfg.perceptual_weight * self.perceptual(sr.float(), hr)
             if self.D is not None:  # D is frozen here: one pass of SR (and of HR, when needed) gives all terms
                 matching = cfg.feature_matching_weight > 0
-                g_fake, fake_feats = self.D.logits_and_features(sr) if matching else (self.D_train(sr), None)
+                g_fake, fake_feats = self.d_logits_and_features(sr) if matching else (self.D_train(sr), None)
                 real_for_g = g_fake
                 if matching or self.adv.name == "relativistic":
                     with torch.no_grad():
-                        real, real_feats = self.D.logits_and_features(hr) if matching else (self.D_train(hr), None)
+                        real, real_feats = self.d_logits_and_features(hr) if matching else (self.D_train(hr), None)
                     if self.adv.name == "relativistic":
                         real_for_g = real
                 losses["adversarial"] = cfg.adv_weight * self.adv.g_loss(real_for_g.float(), g_fake.float())
