@@ -198,7 +198,7 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
                "constant": {"schedule", "lr_g"}, "cosine": {"schedule"}, "bf16": {"amp"}}  # one choice each
     sizes = ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500", *(f"lr32x6-1500-{k}" for k in changed),
              "lr32x6-3000-p64", "lr32x6-9000-p64", "lr64x16-3000-p64",
-             "lr64x16-24000-p64", "lr64x16-48000-p64", "lr64x16-48000", "lr32x6-2250-b32")
+             "lr64x16-24000-p64", "lr64x16-48000-p64", "lr64x16-48000", "lr32x6-2250-b32", "lr48x6-2700")
     changed["b32"] = {"batch_size"}
     for size in sizes:
         cfg = load_recipe(path, size)
