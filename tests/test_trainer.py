@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -248,6 +249,11 @@ def test_gan_recipe_starts_from_the_shipped_psnr_model_or_says_how_to_make_it(pa
     with pytest.raises(SrlibError, match=r"python -m srlib train srresnet_x4 --size paper"):
         Trainer(cfg.replace(generator="srresnet-tiny", discriminator="srgan-tiny", val_every=0), patches=patches,
                 progress=False)
+    cfg = load_recipe(str(resources.files("srlib.recipes") / "ablation" / "gan.toml"), "g48")  # an ablation's PSNR run
+    with pytest.raises(SrlibError, match=r"python -m srlib train \S+ablation/psnr.toml --size lr48x6-2700` writes it"):
+        Trainer(cfg.replace(val_every=0), patches=patches, progress=False)
+    with pytest.raises(SrlibError, match=r"which is not there: train a PSNR model first"):
+        Trainer(cfg.replace(init_from="mine-1/generator.pt", val_every=0), patches=patches, progress=False)
 
 
 

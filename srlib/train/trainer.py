@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -233,9 +234,12 @@ class Trainer:
             return path
         path = Path(init_from).expanduser()
         path = path if path.is_absolute() else checkpoint_dir() / path
-        recipe, _, size = path.parent.name.rpartition("-")
+        recipe, _, size = path.parent.name.partition("-")  # sizes may hold dashes (lr48x6-2700), names do not
         if not path.is_file():
-            how = f"`python -m srlib train {recipe} --size {size}` writes it" if recipe else "train a PSNR model first"
+            ablation = resources.files("srlib.recipes") / "ablation" / f"{recipe}.toml"
+            how = (f"`python -m srlib train {recipe} --size {size}` writes it" if recipe in recipe_names() else
+                   f"`python -m srlib train {ablation} --size {size}` writes it" if recipe and ablation.is_file() else
+                   "train a PSNR model first")
             raise SrlibError(f"{self.cfg.name} starts from the PSNR generator {path}, which is not there: {how} "
                              f"(or set init_from to a course model, {', '.join(COURSE_MODELS)}, or a weights file).")
         if recipe in recipe_names() and path.name == "generator.pt":
