@@ -298,3 +298,12 @@ def test_compiled_training_follows_the_eager_run(patches):
 def test_compile_with_a_gradient_penalty_is_refused_in_words(patches):
     with pytest.raises(SrlibError, match="double backward"):
         Trainer(tiny(adversarial="wgan-gp", discriminator="patch-sn-cpu", compile=True), patches=patches, progress=False)
+
+
+def test_gan_ablation_rows_are_the_cpu_gan_recipe_with_only_the_generator_changed():
+    path = str(resources.files("srlib.recipes") / "ablation" / "gan.toml")
+    run_only = ("name", "val_every", "checkpoint_every")
+    cpu = load_recipe("srgan_x4", "cpu").to_dict()
+    for size, changed in (("g32", set()), ("g48", {"generator", "init_from"})):
+        row = load_recipe(path, size).to_dict()
+        assert {k for k, v in row.items() if k not in run_only and cpu[k] != v} == changed, size
