@@ -114,7 +114,7 @@ def _resume(args):
                          f"it (a resume accepts --device, --steps and --out); for other settings start a new run.")
     state = load_checkpoint(args.resume)
     if args.recipe:  # both given: the checkpoint must be one of this recipe's
-        size = str(state["config"].get("name", "")).rpartition("-")[2]  # runs are named RECIPE-SIZE
+        size = str(state["config"].get("name", "")).partition("-")[2]  # runs are named RECIPE-SIZE; a size may hold dashes
         try:
             want = load_recipe(args.recipe, size)
         except SrlibError:

@@ -283,6 +283,17 @@ def test_resume_with_seed_or_size_is_refused_and_says_what_a_resume_accepts(reci
     one_error_line(capsys, main(["train", "--resume", last, "--size", "paper"]), "--size")
 
 
+def test_resume_naming_the_recipe_finds_a_size_with_dashes(recipe, tmp_path, capsys):
+    """Runs are named RECIPE-SIZE, and ablation sizes hold dashes (lr48x6-2700): the size is all after the first."""
+    recipe.write_text(RECIPE.format(steps=4, every=2).replace("[cpu]", "[tiny-4]")
+                      + '[cpu]\ngenerator = "srresnet-cpu"\n')
+    out = tmp_path / "run"
+    assert main(["train", str(recipe), "--size", "tiny-4", "--out", str(out), "--steps", "2"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(recipe), "--resume", str(out / "last.pt"), "--out", str(out)]) == 0, capsys.readouterr().err
+    assert "resuming tiny-tiny-4 at step 2 of 2" in capsys.readouterr().out
+
+
 def test_resuming_a_checkpoint_whose_config_names_another_preset_names_the_key_and_shapes(recipe, patches, tmp_path,
                                                                                           capsys):
     fitted(patches, tmp_path, steps=3)
