@@ -106,7 +106,7 @@ RESUME_KEEPS = ("seed", "size", "overwrite", "amp")  # a resume goes on with the
 
 def _resume(args):
     """The Trainer of `train --resume`: --device, --steps (stop earlier) and --out may change, nothing else."""
-    from .train import Trainer, load_checkpoint, load_recipe
+    from .train import Trainer, load_checkpoint, load_recipe, run_size
 
     refused = [f"--{k}" for k in RESUME_KEEPS if getattr(args, k) not in (None, False)]
     if refused:
@@ -114,11 +114,7 @@ def _resume(args):
                          f"it (a resume accepts --device, --steps and --out); for other settings start a new run.")
     state = load_checkpoint(args.resume)
     if args.recipe:  # both given: the checkpoint must be one of this recipe's
-        size = str(state["config"].get("name", "")).partition("-")[2]  # runs are named RECIPE-SIZE; a size may hold dashes
-        try:
-            want = load_recipe(args.recipe, size)
-        except SrlibError:
-            want = load_recipe(args.recipe, "cpu")
+        want = load_recipe(args.recipe, run_size(str(state["config"].get("name", "")), args.recipe) or "cpu")
         load_checkpoint(args.resume, {"generator": want.generator, "discriminator": want.discriminator,
                                       "scale": want.scale})
     total, step = state["config"].get("steps"), state.get("step")

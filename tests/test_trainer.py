@@ -200,7 +200,7 @@ def test_course_size_and_the_ablation_recipe_name_real_presets():
     sizes = ("hr32x6-1500", "lr32x6-1500", "lr32x6-4500", "lr64x16-1500", *(f"lr32x6-1500-{k}" for k in changed),
              "lr32x6-3000-p64", "lr32x6-9000-p64", "lr64x16-3000-p64",
              "lr64x16-24000-p64", "lr64x16-48000-p64", "lr64x16-48000", "lr32x6-2250-b32", "lr48x6-2700")
-    changed["b32"] = {"batch_size"}
+    changed = {**changed, "b32": {"batch_size"}}  # a choice on lr32x6-2250 only, not one of the 1500-step rows above
     for size in sizes:
         cfg = load_recipe(path, size)
         net, steps, *choice = size.split("-")
@@ -307,3 +307,15 @@ def test_gan_ablation_rows_are_the_cpu_gan_recipe_with_only_the_generator_change
     for size, changed in (("g32", set()), ("g48", {"generator", "init_from"})):
         row = load_recipe(path, size).to_dict()
         assert {k for k, v in row.items() if k not in run_only and cpu[k] != v} == changed, size
+
+
+def test_init_from_a_steps_or_seed_run_folder_is_a_weights_file(patches, tmp_path, monkeypatch):
+    """`train --steps 3` writes to srresnet_x4-cpu-steps3/: a changed recipe's run, not the course model, so its
+    generator.pt is taken as a weights file and not checked against the recipe's own run."""
+    from srlib.models import build_generator, save_generator
+
+    monkeypatch.setenv("SRLIB_CHECKPOINT_DIR", str(tmp_path))
+    path = tmp_path / "srresnet_x4-cpu-steps3" / "generator.pt"
+    save_generator(build_generator("srresnet-tiny", 4), path, "srresnet-tiny", 4, step=3)
+    trainer = Trainer(tiny(init_from="srresnet_x4-cpu-steps3/generator.pt"), patches=patches, progress=False)
+    assert trainer.init_source == str(path)

@@ -40,13 +40,12 @@ def shipped_path(name: str) -> Path:
 
 def own_run_problem(name: str, path: Path) -> str | None:
     """None if the weights at `path` are a finished run of `name` (RECIPE-SIZE, e.g. srresnet_x4-cpu); else why not."""
-    from ..train.config import load_recipe
+    from ..train.config import load_recipe, recipe_run
 
-    recipe, _, size = name.rpartition("-")
-    try:
-        want = load_recipe(recipe, size)
-    except SrlibError as e:
-        return f"{name} is not a recipe and size ({e})"
+    run = recipe_run(name)
+    if run is None:
+        return f"{name} is not a recipe and size"
+    want = load_recipe(*run)
     try:
         header = load_weights_file(path)
     except SrlibError as e:

@@ -132,11 +132,8 @@ def recipe_names() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("srlib.recipes").iterdir() if p.name.endswith(".toml"))
 
 
-def load_recipe(recipe: str, size: str = "cpu", **overrides) -> TrainConfig:
-    """The TrainConfig of a recipe (by name, or a path to a .toml file) at a size ("cpu" or "paper").
-
-    Keyword overrides replace the recipe's settings (`name=` too, the run's name).
-    """
+def _recipe_tables(recipe: str) -> dict:
+    """A recipe's TOML (by name, or a path to a .toml file), parsed."""
     path = Path(recipe)
     if path.suffix == ".toml" and path.is_file():
         text = path.read_text()
@@ -145,9 +142,17 @@ def load_recipe(recipe: str, size: str = "cpu", **overrides) -> TrainConfig:
     else:
         raise SrlibError(f"unknown recipe {recipe!r}; recipes: {', '.join(recipe_names())} (or a path to a .toml file).")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SrlibError(f"recipe {recipe} is not valid TOML: {e}") from None
+
+
+def load_recipe(recipe: str, size: str = "cpu", **overrides) -> TrainConfig:
+    """The TrainConfig of a recipe (by name, or a path to a .toml file) at a size ("cpu" or "paper").
+
+    Keyword overrides replace the recipe's settings (`name=` too, the run's name).
+    """
+    data = _recipe_tables(recipe)
     sizes = {k for k, v in data.items() if isinstance(v, dict)}
     if size not in sizes:
         raise SrlibError(f"recipe {recipe} has sizes {', '.join(sorted(sizes))}, not {size!r}.")
@@ -155,3 +160,20 @@ def load_recipe(recipe: str, size: str = "cpu", **overrides) -> TrainConfig:
     cfg = {**base, **data[size], **{k: v for k, v in overrides.items() if v is not None}}
     cfg.setdefault("name", f"{Path(recipe).stem}-{size}")
     return TrainConfig.from_dict(cfg)
+
+
+def run_size(name: str, recipe: str) -> str | None:
+    """The size of `recipe` whose run `name` is (load_recipe names runs RECIPE-SIZE), or None (a run whose folder
+    says --steps or --seed, a name of your own). Sizes may hold dashes: psnr-lr48x6-2700."""
+    stem = Path(recipe).stem
+    return next((k for k, v in _recipe_tables(recipe).items() if isinstance(v, dict) and name == f"{stem}-{k}"), None)
+
+
+def recipe_run(name: str) -> tuple[str, str] | None:
+    """(recipe, size) when `name` is a run of a shipped recipe (srresnet_x4-cpu) or of an ablation recipe
+    (psnr-lr48x6-2700: the recipe is that file's path); None for any other name."""
+    stem = name.partition("-")[0]  # recipe names hold no dash
+    ablation = resources.files("srlib.recipes") / "ablation" / f"{stem}.toml"
+    recipe = stem if stem in recipe_names() else str(ablation) if ablation.is_file() else None
+    size = run_size(name, recipe) if recipe else None
+    return (recipe, size) if size else None

@@ -24,7 +24,6 @@ import signal
 import sys
 import threading
 import time
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -39,7 +38,7 @@ from ..models.pretrained import choose_course_model, own_run_problem
 from ..models.weights import atomic_write_text, describe_mismatch, remove_stale_temporaries
 from .allocator import keep_freed_memory
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import TrainConfig, recipe_names
+from .config import TrainConfig, recipe_names, recipe_run
 from .device import pick_device, seed_everything
 from .ema import EMA
 from .pixel import PIXEL_LOSSES
@@ -234,18 +233,15 @@ class Trainer:
             return path
         path = Path(init_from).expanduser()
         path = path if path.is_absolute() else checkpoint_dir() / path
-        recipe, _, size = path.parent.name.partition("-")  # sizes may hold dashes (lr48x6-2700), names do not
+        run = recipe_run(path.parent.name)
         if not path.is_file():
-            ablation = resources.files("srlib.recipes") / "ablation" / f"{recipe}.toml"
-            how = (f"`python -m srlib train {recipe} --size {size}` writes it" if recipe in recipe_names() else
-                   f"`python -m srlib train {ablation} --size {size}` writes it" if recipe and ablation.is_file() else
-                   "train a PSNR model first")
+            how = f"`python -m srlib train {run[0]} --size {run[1]}` writes it" if run else "train a PSNR model first"
             raise SrlibError(f"{self.cfg.name} starts from the PSNR generator {path}, which is not there: {how} "
                              f"(or set init_from to a course model, {', '.join(COURSE_MODELS)}, or a weights file).")
-        if recipe in recipe_names() and path.name == "generator.pt":
+        if run and run[0] in recipe_names() and path.name == "generator.pt":
             problem = own_run_problem(path.parent.name, path)
             if problem:
-                raise SrlibError(f"{self.cfg.name} starts from {path}, a run of {recipe} ({size}), but {problem}. "
+                raise SrlibError(f"{self.cfg.name} starts from {path}, a run of {run[0]} ({run[1]}), but {problem}. "
                                  f"Finish that run (python -m srlib train --resume {path.parent / 'last.pt'}) or set "
                                  f"init_from to the weights file you mean.")
         self.init_source = str(path)
