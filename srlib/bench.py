@@ -255,6 +255,16 @@ def _seconds_per_step(trainer, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
+def _bench_trainer(name: str, images, **overrides):
+    """A CPU Trainer of recipe NAME or NAME:SIZE on `images`: no starting weights, validation or checkpoints."""
+    from .data import PairedPatchDataset
+    from .train import Trainer, load_recipe
+
+    cfg = load_recipe(*_recipe_size(name), init_from="", val_every=0, checkpoint_every=0, device="cpu", **overrides)
+    patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
+    return Trainer(cfg, patches=patches, progress=False)
+
+
 def _recipe_size(name: str) -> tuple[str, str]:
     """'srresnet_x4:course' -> ('srresnet_x4', 'course'); a bare name is its cpu size."""
     recipe, _, size = name.partition(":")
@@ -277,8 +287,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
     the median and the spread (min-max) of those ratios are reported next to
     the best rate against the best peak. A recipe is NAME (its cpu size) or NAME:SIZE.
     """
-    from .data import PairedPatchDataset, load_training_images
-    from .train import Trainer, load_recipe
+    from .data import load_training_images
 
     if amp not in ("off", "bf16"):
         raise SrlibError(f"bench train --amp {amp}: use off (fp32) or bf16.")
@@ -287,11 +296,7 @@ def bench_train(recipes=TRAIN_RECIPES, steps: int = 8, seconds: float = 1.0,
                          "than fp32. Run bench train without --amp.")
     images, source = load_training_images(limit=40)
     parsed = {name: _recipe_size(name) for name in recipes}
-    trainers = {}
-    for name, (recipe, size) in parsed.items():
-        cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu", amp=amp)
-        patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
-        trainers[name] = Trainer(cfg, patches=patches, progress=False)
+    trainers = {name: _bench_trainer(name, images, amp=amp) for name in recipes}
     calls = {name: _conv_calls(trainer) for name, trainer in trainers.items()}  # also the warm-up step
     peaks, shapes, rates = [], [], {name: [] for name in recipes}
     alone = {name: [] for name in recipes}
@@ -329,18 +334,13 @@ def bench_train_compile(recipes=TRAIN_RECIPES, steps: int = 8, rounds: int = 3) 
     faster). Then the two are timed in `rounds` interleaved rounds: medians, and the
     speed-up with the number of steps after which the compile has paid for itself.
     """
-    from .data import PairedPatchDataset, load_training_images
-    from .train import Trainer, load_recipe
+    from .data import load_training_images
 
     images, source = load_training_images(limit=40)
     trainers, first = {}, {}
     for name in recipes:
-        recipe, size = _recipe_size(name)
         for compiled in (False, True):
-            cfg = load_recipe(recipe, size, init_from="", val_every=0, checkpoint_every=0, device="cpu", amp="off",
-                              compile=compiled)
-            patches = PairedPatchDataset(images, cfg.scale, cfg.patch_size, length=2**40, seed=0)
-            trainer = Trainer(cfg, patches=patches, progress=False)
+            trainer = _bench_trainer(name, images, amp="off", compile=compiled)
             first[name, compiled] = _seconds_per_step(trainer, 1)
             trainers[name, compiled] = trainer
     times = {key: [] for key in trainers}
