@@ -300,13 +300,17 @@ def test_compile_with_a_gradient_penalty_is_refused_in_words(patches):
         Trainer(tiny(adversarial="wgan-gp", discriminator="patch-sn-cpu", compile=True), patches=patches, progress=False)
 
 
-def test_gan_ablation_rows_are_the_cpu_gan_recipe_with_only_the_generator_changed():
+def test_gan_ablation_rows_are_the_cpu_gan_recipe_with_only_the_generator_and_one_setting_changed():
     path = str(resources.files("srlib.recipes") / "ablation" / "gan.toml")
     run_only = ("name", "val_every", "checkpoint_every")
     cpu = load_recipe("srgan_x4", "cpu").to_dict()
-    for size, changed in (("g32", set()), ("g48", {"generator", "init_from"})):
+    wider = {"generator", "init_from"}
+    rows = {"g32": set(), "g48": wider, "g48-adv1e-2": wider | {"adv_weight"}, "g48-lrg5e-5": wider | {"lr_g"}}
+    for size, changed in rows.items():
         row = load_recipe(path, size).to_dict()
         assert {k for k, v in row.items() if k not in run_only and cpu[k] != v} == changed, size
+    assert load_recipe(path, "g48-adv1e-2").adv_weight == 2 * cpu["adv_weight"]
+    assert load_recipe(path, "g48-lrg5e-5").lr_g == cpu["lr_g"] / 2
 
 
 def test_init_from_a_steps_or_seed_run_folder_is_a_weights_file(patches, tmp_path, monkeypatch):
