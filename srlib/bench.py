@@ -5,6 +5,7 @@ import statistics
 import time
 
 import torch
+import torch.nn.functional as F
 
 from .errors import SrlibError
 from .models import GENERATORS, build_generator, count_macs, count_parameters, gflops_per_lr_pixel
@@ -371,24 +372,83 @@ def print_train_compile(result: dict) -> None:
               f"{r['compile_s']:>11.1f}{pays}")
 
 
-def _conv_flops(op: str, shapes: list, out_sides: dict | None = None) -> float:
-    """FLOPs of one conv call from the profiler's input shapes (backward: input and weight gradients).
+def _conv_geometry(op: str, shapes: list, out_sides: dict | None = None):
+    """(input shape, weight shape, output side, stride, padding, groups) of a profiled conv call; None for other
+    operators.
 
-    The profiler records no stride, so a forward conv takes its output side from `out_sides`
-    (input and weight shapes -> output side, read off the backward rows); without a match it
-    assumes stride 1, same padding.
+    The profiler records no stride or padding, so a forward conv takes its output side from
+    `out_sides` (input and weight shapes -> output side, read off the backward rows; without a
+    match it assumes stride 1, same padding), and stride and padding are the smallest that give
+    that side.
     """
-    if op not in ("aten::convolution_backward", "aten::mkldnn_convolution"):
-        return 0.0
     try:
         if op == "aten::convolution_backward":
-            (n, cout, ho, wo), _, (_, cin, kh, kw) = shapes[0], shapes[1], shapes[2]
-            return 2 * 2.0 * n * cout * ho * wo * cin * kh * kw
-        (n, cin, h, w), (cout, _, kh, kw) = shapes[0], shapes[1]
-        ho, wo = (out_sides or {}).get((tuple(shapes[0][1:]), tuple(shapes[1])), (h, w))
-        return 2.0 * n * cout * ho * wo * cin * kh * kw
-    except (ValueError, TypeError, IndexError):
+            (_, _, ho, wo), inp, weight = shapes[0], shapes[1], shapes[2]
+        elif op == "aten::mkldnn_convolution":
+            inp, weight = shapes[0], shapes[1]
+            ho, wo = (out_sides or {}).get((tuple(inp[1:]), tuple(weight)), (inp[2], inp[3]))
+        else:
+            return None
+        (_, _, h, w), (_, _, kh, kw) = inp, weight
+        stride = (max(1, round(h / ho)), max(1, round(w / wo)))
+        padding = tuple(max(0, -(-((o - 1) * st + k - i) // 2))
+                        for o, st, k, i in ((ho, stride[0], kh, h), (wo, stride[1], kw, w)))
+        groups = inp[1] // weight[1]
+    except (ValueError, TypeError, IndexError, ZeroDivisionError):
+        return None
+    return tuple(inp), tuple(weight), (ho, wo), stride, padding, groups
+
+
+def _conv_flops(op: str, shapes: list, out_sides: dict | None = None, grads=(True, True)) -> float:
+    """FLOPs of one conv call from the profiler's input shapes; a backward counts a forward's worth for each of
+    `grads` (input gradient, weight gradient) it computes."""
+    geometry = _conv_geometry(op, shapes, out_sides)
+    if geometry is None:
         return 0.0
+    (n, _, _, _), (cout, cin_per_group, kh, kw), (ho, wo), _, _, _ = geometry
+    passes = sum(map(bool, grads[:2])) if op == "aten::convolution_backward" else 1
+    return passes * 2.0 * n * cout * ho * wo * cin_per_group * kh * kw
+
+
+def _backward_grads(event) -> tuple[bool, bool]:
+    """(input gradient?, weight gradient?) of one profiled convolution_backward: its output_mask argument.
+
+    The first conv of a generator needs no input gradient, a frozen discriminator no weight
+    gradient; the profiler records the mask (as a concrete input), else both are assumed.
+    """
+    concrete = getattr(event, "concrete_inputs", None) or []
+    mask = concrete[10] if len(concrete) > 10 else None
+    return (bool(mask[0]), bool(mask[1])) if isinstance(mask, (list, tuple)) and len(mask) >= 2 else (True, True)
+
+
+def _conv_alone_seconds(op: str, shapes: list, out_sides: dict | None, seconds: float,
+                        grads=(True, True)) -> float | None:
+    """Seconds of one profiled conv call (a forward, or a backward computing `grads`) timed by itself.
+
+    channels_last tensors of the recorded shapes, as the trainer uses on a CPU; the same tensors
+    every call, so they stay in cache. None when the shapes do not give back the recorded output.
+    """
+    geometry = _conv_geometry(op, shapes, out_sides)
+    if geometry is None:
+        return None
+    inp, weight, out_side, stride, padding, groups = geometry
+    cl = torch.channels_last
+    x, w = torch.rand(inp).contiguous(memory_format=cl), torch.rand(weight).contiguous(memory_format=cl)
+    with torch.no_grad():
+        out = F.conv2d(x, w, None, stride, padding, 1, groups)
+    if tuple(out.shape[-2:]) != out_side:
+        return None
+    if op == "aten::mkldnn_convolution":
+        def call():
+            with torch.no_grad():
+                F.conv2d(x, w, None, stride, padding, 1, groups)
+    else:
+        grad = torch.rand(out.shape).contiguous(memory_format=cl)
+        mask = (bool(grads[0]), bool(grads[1]), False)
+
+        def call():
+            torch.ops.aten.convolution_backward(grad, x, w, None, stride, padding, (1, 1), False, (0, 0), groups, mask)
+    return 1.0 / _throughput(call, seconds)
 
 
 def _output_sides(events) -> dict:
@@ -417,12 +477,14 @@ def _describe(op: str, shapes: list) -> str:
         return op.removeprefix("aten::")
 
 
-def profile_train_step(trainer, steps: int = 3, top: int = 12) -> dict:
+def profile_train_step(trainer, steps: int = 3, top: int = 12, alone_seconds: float = 0.2) -> dict:
     """Where one training step's time goes: the most expensive operators by layer shape (torch.profiler).
 
     Each row is one operator on one tensor shape (a conv layer, its backward, a pixel
     shuffle...), with its milliseconds per step, share of the step, and for convolutions the
-    GFLOP/s it ran at, to compare with the conv peak. Also returned: the step's time
+    GFLOP/s it ran at, to compare with the conv peak, and the GFLOP/s the same call reaches
+    timed by itself (`alone`, `alone_seconds` each): a layer far below its alone rate is slowed
+    by the rest of the step, not by its shape. Also returned: the step's time
     without and with the profiler, whose shape recording doubled a srgan_x4 cpu step
     (124 against 312 ms, measured): the profile says where time goes, not how long a step takes.
     """
@@ -435,12 +497,24 @@ def profile_train_step(trainer, steps: int = 3, top: int = 12) -> dict:
     events = [e for e in prof.key_averages(group_by_input_shape=True) if e.key.startswith("aten::")]
     total = sum(e.self_cpu_time_total for e in events) / steps  # microseconds per step
     sides = _output_sides(events)
+    grads = {}  # a backward row's calls, by their input shapes: which gradients each computed
+    for ev in prof.events():
+        if ev.name == "aten::convolution_backward":
+            grads.setdefault(str(ev.input_shapes), []).append(_backward_grads(ev))
     rows = []
     for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]:
         ms = e.self_cpu_time_total / steps / 1e3
-        flops = _conv_flops(e.key, e.input_shapes, sides) * e.count / steps
+        calls = grads.get(str(e.input_shapes)) if e.key == "aten::convolution_backward" else None
+        calls = calls or [(True, True)] * e.count
+        flops = sum(_conv_flops(e.key, e.input_shapes, sides, g) for g in calls) / steps
+        alone = None
+        if flops:
+            times = {g: _conv_alone_seconds(e.key, e.input_shapes, sides, alone_seconds, g) for g in set(calls)}
+            if None not in times.values():
+                alone = flops * steps / sum(times[g] for g in calls) / 1e9
         rows.append({"what": _describe(e.key, e.input_shapes), "calls": e.count / steps, "ms": ms,
-                     "share": ms * 1e3 / total if total else 0.0, "gflop_s": flops / ms / 1e6 if flops else None})
+                     "share": ms * 1e3 / total if total else 0.0, "gflop_s": flops / ms / 1e6 if flops else None,
+                     "alone_gflop_s": alone})
     return {"rows": rows, "step_ms": plain * 1e3, "profiled_step_ms": profiled * 1e3}
 
 
@@ -448,10 +522,12 @@ def print_profile(name: str, prof: dict) -> None:
     print(f"\nprofile of one {name} step: operators by self time (torch.profiler), grouped by tensor shape")
     print(f"a profiled step took {prof['profiled_step_ms']:.0f} ms, an unprofiled one {prof['step_ms']:.0f} ms: the "
           f"profiler's own cost (recording every operator's shapes) is in these times, most on the short operators")
-    print(f"{'operator and shape':<52}{'calls':>6}{'ms/step':>9}{'share':>7}{'GFLOP/s':>9}")
+    print("alone: the GFLOP/s of the same conv call timed by itself, on tensors of its shapes that stay in cache")
+    print(f"{'operator and shape':<52}{'calls':>6}{'ms/step':>9}{'share':>7}{'GFLOP/s':>9}{'alone':>8}")
     for r in prof["rows"]:
         g = f"{r['gflop_s']:>9.1f}" if r["gflop_s"] else f"{'':>9}"
-        print(f"{r['what'][:51]:<52}{r['calls']:>6.0f}{r['ms']:>9.1f}{r['share']:>7.1%}{g}")
+        a = f"{r['alone_gflop_s']:>8.1f}" if r.get("alone_gflop_s") else ""
+        print(f"{r['what'][:51]:<52}{r['calls']:>6.0f}{r['ms']:>9.1f}{r['share']:>7.1%}{g}{a}")
 
 
 def bench_seed_loop(images, steps: int = 8) -> dict:

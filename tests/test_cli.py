@@ -191,7 +191,7 @@ def test_bench_train_profile_names_the_layers(tmp_path):
     proc = run("bench", "train", "--recipe", "srresnet_x4", "--steps", "1", "--rounds", "1", "--seconds", "0.05",
                "--profile", env_root=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    table = proc.stdout.split("profile of one srresnet_x4 cpu step")[1].splitlines()[3:]
+    table = proc.stdout.split("profile of one srresnet_x4 cpu step")[1].splitlines()[4:]
     timing = re.search(r"a profiled step took (\d+) ms, an unprofiled one (\d+) ms", proc.stdout)
     assert timing and all(int(v) > 0 for v in timing.groups())
     rows = [ln for ln in table if ln.strip()]
@@ -199,6 +199,8 @@ def test_bench_train_profile_names_the_layers(tmp_path):
     assert not any("@ 96x96" in ln for ln in rows)  # srresnet-cpu runs no conv at HR size
     shares = [float(next(tok for tok in ln.split() if tok.endswith("%")).rstrip("%")) for ln in rows]
     assert 0 < sum(shares) <= 100.5 and shares == sorted(shares, reverse=True)
+    convs = [ln.split() for ln in rows if ln.startswith("conv ")]
+    assert convs and all(float(t[-1]) > 0 and float(t[-2]) > 0 for t in convs)  # GFLOP/s in the step and alone
 
 
 def test_convs_alone_times_every_conv_of_the_step_the_ratio_counts():
@@ -236,6 +238,26 @@ def test_profile_counts_a_strided_conv_by_its_output_size():
     expected = 2.0 * 2 * 16 * 10 * 10 * 8 * 3 * 3  # output 10x10, not the input's 20x20
     assert bench._conv_flops(forward[0].key, forward[0].input_shapes, bench._output_sides(events)) == expected
     assert bench._conv_flops(forward[0].key, forward[0].input_shapes) == 4 * expected  # no backward row to read
+    _, _, side, stride, padding, groups = bench._conv_geometry(forward[0].key, forward[0].input_shapes,
+                                                               bench._output_sides(events))
+    assert (side, stride, padding, groups) == ((10, 10), (2, 2), (1, 1), 1)
+    # x needs no gradient: the backward computes the weight gradient only, one forward's worth of FLOPs
+    backward = [e for e in prof.events() if e.name == "aten::convolution_backward"]
+    assert [bench._backward_grads(e) for e in backward] == [(False, True)]
+    assert bench._conv_flops(backward[0].name, backward[0].input_shapes, grads=(False, True)) == expected
+    assert bench._conv_flops(backward[0].name, backward[0].input_shapes) == 2 * expected
+
+
+def test_profile_rows_time_a_grouped_conv_alone_with_its_groups():
+    """The bicubic image skip is a grouped conv (weight 48x1x5x5 on 3 channels): FLOPs per group's inputs."""
+    from srlib import bench
+
+    shapes = [[2, 3, 28, 28], [48, 1, 5, 5], []]
+    sides = {((3, 28, 28), (48, 1, 5, 5)): (24, 24)}
+    assert bench._conv_geometry("aten::mkldnn_convolution", shapes, sides)[2:] == ((24, 24), (1, 1), (0, 0), 3)
+    assert bench._conv_flops("aten::mkldnn_convolution", shapes, sides) == 2.0 * 2 * 48 * 24 * 24 * 1 * 5 * 5
+    assert bench._conv_alone_seconds("aten::mkldnn_convolution", shapes, sides, 0.01) > 0
+    assert bench._conv_alone_seconds("aten::relu", shapes, sides, 0.01) is None
 
 
 def test_bench_unknown_preset():
