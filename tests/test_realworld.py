@@ -1,5 +1,6 @@
 """The Real-ESRGAN / BSRGAN degradation model (srlib.realworld) and RealWorldPatchDataset."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -343,6 +344,10 @@ def test_bad_arguments_refused():
         RealWorldPatchDataset(train_images(), 4, 48, order="x")
     with pytest.raises(SrlibError, match="0..255|values"):
         RealWorldPatchDataset([np.full((64, 64, 3), 200.0)], 4, 48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every image smaller than the patch: the one error line, no warning first
+        with pytest.raises(SrlibError, match="smaller patch_size"):
+            RealWorldPatchDataset([np.zeros((20, 20, 3), np.float32)], 4, 48)
     with pytest.raises(SrlibError, match="odd"):
         bivariate_kernel("iso", 8, 1.0)
     with pytest.raises(SrlibError, match="quality"):

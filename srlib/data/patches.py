@@ -52,10 +52,10 @@ class PairedPatchDataset(torch.utils.data.Dataset):
             hr = torch.from_numpy(np.array(crop_to_multiple(img, scale), dtype=np.float32)).permute(2, 0, 1).contiguous()
             self.hr.append(hr)
             self.lr.append(bicubic_downsample(hr, scale).contiguous())
+        if not self.hr:  # the error says it all: no warning before it
+            raise SrlibError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch_size.")
         if skipped:
             warnings.warn(f"skipped {skipped} image(s) smaller than the {patch_size}px patch size.", stacklevel=2)
-        if not self.hr:
-            raise SrlibError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch_size.")
 
     def __len__(self) -> int:
         return self.length

@@ -46,10 +46,10 @@ class RealWorldPatchDataset(torch.utils.data.Dataset):
                 skipped += 1
                 continue
             self.hr.append(torch.from_numpy(np.clip(img, 0, 1)).permute(2, 0, 1).contiguous())
+        if not self.hr:  # the error says it all: no warning before it
+            raise SrlibError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch_size.")
         if skipped:
             warnings.warn(f"skipped {skipped} image(s) smaller than the {patch_size}px patch size.", stacklevel=2)
-        if not self.hr:
-            raise SrlibError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch_size.")
 
     def __len__(self) -> int:
         return self.length
