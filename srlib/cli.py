@@ -6,6 +6,7 @@ exit status is 2. Other exceptions are real bugs and keep their traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from .errors import Interrupted, SrlibError
@@ -151,9 +152,24 @@ def cmd_upscale(args) -> None:
         raise SystemExit(1)
 
 
+def _check_bench_numbers(args) -> None:
+    """Counts and sizes of `bench` that are zero or negative: one line saying what to give, not a traceback."""
+    counts = {"--steps": args.steps, "--rounds": args.rounds, "--batch": args.batch, "--scale": args.scale,
+              "--upscale-rounds": args.upscale_rounds}
+    sides = args.size if isinstance(args.size, tuple) else (args.size,)
+    for flag, value in counts.items():
+        if value < 1:
+            raise SrlibError(f"{flag} {value}: give a whole number >= 1.")
+    if min(sides) < 1:
+        raise SrlibError(f"--size {'x'.join(map(str, sides))}: give a side >= 1 (bench upscale: WxH, both >= 1).")
+    if not math.isfinite(args.seconds) or args.seconds <= 0:
+        raise SrlibError(f"--seconds {args.seconds}: give the time per measurement in seconds, more than 0.")
+
+
 def cmd_bench(args) -> None:
     from . import bench
 
+    _check_bench_numbers(args)
     if args.compile and (args.what != "train" or args.profile or args.amp != "off"):
         raise SrlibError("--compile is for bench train alone, in fp32 without the profiler: leave out --profile and "
                          "--amp with it (bench models has its compiled columns by default).")

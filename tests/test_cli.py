@@ -260,5 +260,20 @@ def test_profile_rows_time_a_grouped_conv_alone_with_its_groups():
     assert bench._conv_alone_seconds("aten::relu", shapes, sides, 0.01) is None
 
 
+@pytest.mark.parametrize("argv, needle", [
+    (("train", "--steps", "0"), "--steps 0"),
+    (("train", "--rounds", "0"), "--rounds 0"),
+    (("train", "--seconds", "-1"), "--seconds -1.0"),
+    (("train", "--seconds", "nan"), "--seconds nan"),
+    (("models", "--size", "0"), "--size 0"),
+    (("models", "--batch", "0"), "--batch 0"),
+    (("upscale", "--size", "0x10"), "--size 0x10"),
+    (("upscale", "--upscale-rounds", "0"), "--upscale-rounds 0"),
+    (("degrade", "--scale", "0"), "--scale 0"),
+])
+def test_bench_refuses_zero_and_negative_counts_in_one_line(argv, needle):
+    assert_one_clear_error(run("bench", *argv), needle)
+
+
 def test_bench_unknown_preset():
     assert_one_clear_error(run("bench", "models", "--preset", "srgan9000"), "unknown generator preset")
