@@ -141,6 +141,8 @@ def cmd_site(args) -> None:
 def cmd_upscale(args) -> None:
     from .upscale import upscale_paths
 
+    if args.scale is not None and args.scale < 1:
+        raise SrlibError(f"--scale {args.scale}: give the model's scale, a whole number >= 1 (course models: 4).")
     if args.tile is not None and args.tile < 0:
         raise SrlibError(f"--tile {args.tile}: give a tile side in LR pixels (e.g. 256), or 0 for the whole image.")
     failures = upscale_paths(args.inputs, args.out, args.model, args.scale, args.tile or None, args.overwrite)

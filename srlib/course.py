@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .data.root import REPO_ROOT
+from .errors import SrlibError
 
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 
@@ -69,6 +70,10 @@ def run_course(smoke: bool = False, only=None, folder: Path | None = None, out_d
     out_dir = out_dir or REPO_ROOT / "build"
     notebooks = list_notebooks(folder)
     if only:
+        unmatched = [o for o in only if not any(p.name.startswith(o) for p in notebooks)]
+        if unmatched:
+            raise SrlibError(f"--only {' '.join(unmatched)}: no notebook's name starts with that; the notebooks: "
+                             f"{', '.join(p.stem for p in notebooks)}.")
         notebooks = [p for p in notebooks if any(p.name.startswith(o) for o in only)]
     mode = "smoke" if smoke else "learner"
     print(f"running {len(notebooks)} notebook(s) in {mode} mode; executed copies go to {out_dir / 'executed'} "

@@ -277,3 +277,32 @@ def test_bench_refuses_zero_and_negative_counts_in_one_line(argv, needle):
 
 def test_bench_unknown_preset():
     assert_one_clear_error(run("bench", "models", "--preset", "srgan9000"), "unknown generator preset")
+
+
+def test_course_only_a_name_no_notebook_has_is_refused_not_a_run_of_nothing():
+    assert_one_clear_error(run("course", "--only", "42", "05"), "--only 42", "05_srgan_training")
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_train_seed_outside_numpys_range_is_refused_in_one_line(tmp_path, seed):
+    assert_one_clear_error(run("train", "srresnet_x4", "--seed", seed, "--steps", "1", "--out", str(tmp_path / "run")),
+                           f"seed = {seed}", "4294967295")
+    assert not (tmp_path / "run").exists()
+
+
+def test_upscale_scale_below_one_is_refused_before_any_image(tmp_path):
+    from srlib.data import save_image
+
+    save_image(tmp_path / "in.png", np.zeros((8, 8, 3), np.float32))
+    assert_one_clear_error(run("upscale", str(tmp_path / "in.png"), "--model", "bicubic", "--scale", "0"), "--scale 0")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+
+
+def test_seed_everything_refuses_what_numpy_cannot_seed():
+    from srlib.errors import SrlibError
+    from srlib.train import seed_everything
+
+    for bad in (-1, 2**32, 1.5, True):
+        with pytest.raises(SrlibError, match="seed"):
+            seed_everything(bad)
+    seed_everything(2**32 - 1)

@@ -115,6 +115,8 @@ def _check_settings(cfg: TrainConfig) -> None:
     for name in _NON_NEGATIVE:
         if getattr(cfg, name) < 0:
             raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must not be negative.")
+    if not 0 <= cfg.seed < 2**32:
+        raise SrlibError(f"training setting seed = {cfg.seed} must be from 0 to {2**32 - 1} (NumPy's seed range).")
     if cfg.ema_decay >= 1:
         raise SrlibError(f"ema_decay = {cfg.ema_decay} must be below 1 (0 disables the EMA; ESRGAN uses 0.999).")
     if cfg.amp not in AMP_MODES:

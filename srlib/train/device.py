@@ -38,7 +38,9 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a CPU run repeats bit for bit."""
+    """Seed Python, NumPy and torch so a CPU run repeats bit for bit; a seed outside NumPy's 0..2**32-1 is refused."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise SrlibError(f"seed {seed!r}: give a whole number from 0 to {2**32 - 1} (NumPy's seed range).")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
