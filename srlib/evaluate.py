@@ -32,9 +32,14 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
 
 
 def model_upscaler(model: torch.nn.Module) -> Callable[[np.ndarray, int], np.ndarray]:
-    """Wrap a network (LR tensor -> SR tensor) as an upscaling function."""
+    """Wrap a network (LR tensor -> SR tensor) as an upscaling function; a model whose .scale is not the one
+    asked for is refused (a x2 model on a x4 set would otherwise fail later as a size mismatch)."""
 
     def run(lr: np.ndarray, scale: int) -> np.ndarray:
+        own = getattr(model, "scale", None)
+        if own is not None and int(own) != int(scale):
+            raise SrlibError(f"this model upscales x{own}, but x{scale} is asked for: score it on a x{own} set "
+                             f"(scale={own}), or use a x{scale} model.")
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
         with torch.inference_mode():

@@ -176,3 +176,14 @@ def test_save_image_clips_bicubic_overshoot_and_leaves_no_temporary_file(tmp_pat
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["sr.png"]
     gray = save_image(tmp_path / "g.jpg", np.full((8, 8), 0.5))
     assert Image.open(gray).mode == "L"
+
+
+@pytest.mark.parametrize("scale, patch", [(0, 16), (4, 0), (-4, 16), (2.0, 16)])
+def test_patch_datasets_refuse_a_scale_or_patch_that_is_not_a_whole_number_above_zero(scale, patch):
+    from srlib.data.realworld_patches import RealWorldPatchDataset
+
+    img = np.random.default_rng(0).random((32, 32, 3), dtype=np.float32)
+    for dataset in (PairedPatchDataset, RealWorldPatchDataset):
+        with pytest.raises(SrlibError, match="whole number >= 1"):
+            dataset([img], scale, patch)
+    assert len(PairedPatchDataset([img], np.int64(4), np.int64(16)).hr) == 1  # NumPy integers are whole numbers

@@ -343,3 +343,14 @@ def test_an_image_too_small_for_niqe_is_named(capsys, empty_root, tmp_path):
     write_images(tmp_path / "small", {"tiny": np.random.default_rng(0).random((64, 64, 3))})
     line = one_error(capsys, "evaluate", "--dataset", str(tmp_path / "small"), "--metrics", "niqe")
     assert "small" in line and "tiny" in line
+
+
+def test_a_model_of_another_scale_is_refused_by_its_scale_not_as_a_size_mismatch():
+    from srlib.data import load_benchmark
+    from srlib.errors import SrlibError
+    from srlib.evaluate import score_benchmark
+    from srlib.models import build_generator
+
+    bench = load_benchmark("Set5", 4)
+    with pytest.raises(SrlibError, match="upscales x2, but x4"):
+        score_benchmark(build_generator("srresnet-tiny", 2), bench)

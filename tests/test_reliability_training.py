@@ -447,3 +447,14 @@ def test_train_amp_bf16_says_when_the_cpu_would_emulate_it(recipe, tmp_path, cap
     monkeypatch.setattr(srlib.bench, "bf16_supported", lambda: False)
     assert main(["train", str(recipe), "--out", str(tmp_path / "run"), "--amp", "bf16", "--device", "cpu"]) == 0
     assert "no native bf16" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("setting, value", [("lr_g", float("nan")), ("adv_weight", float("inf")),
+                                            ("betas", (0.9, float("nan"))), ("ema_decay", float("nan"))])
+def test_a_setting_that_is_not_a_finite_number_is_refused_naming_it(setting, value):
+    """NaN passes every `< 0` check: a NaN learning rate would train into NaN weights, not refuse."""
+    from srlib.errors import SrlibError
+    from srlib.train import load_recipe
+
+    with pytest.raises(SrlibError, match=f"training setting {setting} = .* finite"):
+        load_recipe("srgan_x4", "cpu", **{setting: value})

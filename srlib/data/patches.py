@@ -6,6 +6,7 @@ only slicing. Flips and 90-degree rotations are applied to both alike.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -27,6 +28,15 @@ def augment(x: torch.Tensor, flip_h: bool, flip_v: bool, rot90: bool) -> torch.T
     return x
 
 
+def check_patch_geometry(scale, patch_size) -> None:
+    """A scale and an HR patch side that make LR patches: whole numbers >= 1, the side a multiple of the scale."""
+    for name, value in (("scale", scale), ("patch_size", patch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise SrlibError(f"{name} must be a whole number >= 1; got {value!r}.")
+    if patch_size % scale:
+        raise SrlibError(f"patch_size {patch_size} must be a multiple of the scale {scale} (try {patch_size - patch_size % scale}).")
+
+
 class PairedPatchDataset(torch.utils.data.Dataset):
     """Random aligned (LR, HR) patches from in-memory images.
 
@@ -37,8 +47,7 @@ class PairedPatchDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, images, scale: int = 4, patch_size: int = 96, length: int = 1000, augment: bool = True, seed: int = 0):
-        if patch_size % scale:
-            raise SrlibError(f"patch_size {patch_size} must be a multiple of the scale {scale} (try {patch_size - patch_size % scale}).")
+        check_patch_geometry(scale, patch_size)
         self.scale, self.patch_size, self.length, self.augment, self.seed = scale, patch_size, length, augment, seed
         self.hr, self.lr = [], []
         skipped = 0

@@ -15,6 +15,7 @@ from ..errors import SrlibError
 from ..metrics import as_hwc
 from ..realworld import ORDERS, RealESRGANOptions, degrade_realesrgan, usm_sharpen
 from .patches import augment as dihedral
+from .patches import check_patch_geometry
 
 
 class RealWorldPatchDataset(torch.utils.data.Dataset):
@@ -30,8 +31,7 @@ class RealWorldPatchDataset(torch.utils.data.Dataset):
     def __init__(self, images, scale: int = 4, patch_size: int = 96, length: int = 1000, seed: int = 0,
                  order: str = "realesrgan", usm_target: bool = False, options: RealESRGANOptions | None = None,
                  augment: bool = True):
-        if patch_size % scale:
-            raise SrlibError(f"patch_size {patch_size} must be a multiple of the scale {scale} (try {patch_size - patch_size % scale}).")
+        check_patch_geometry(scale, patch_size)
         if order not in ORDERS:
             raise SrlibError(f"unknown degradation order {order!r}; known: {', '.join(ORDERS)}.")
         self.scale, self.patch_size, self.length, self.seed = scale, patch_size, length, seed

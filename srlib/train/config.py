@@ -6,6 +6,7 @@ table per size: `[cpu]` trains in minutes on a laptop, `[paper]` follows the pap
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -108,6 +109,12 @@ def _check_settings(cfg: TrainConfig) -> None:
             ok = isinstance(value, types) and not (isinstance(value, bool) and f.type in ("int", "float"))
         if not ok:
             raise SrlibError(f"training setting {f.name} = {value!r} should be {words} "
+                             f"(the default is {f.name} = {f.default!r}).")
+    for f in dataclasses.fields(cfg):
+        values = getattr(cfg, f.name) if f.type == "tuple[float, float]" else (getattr(cfg, f.name),)
+        if f.type in ("float", "tuple[float, float]") and not all(math.isfinite(v) for v in values):
+            words = "finite numbers" if len(values) > 1 else "a finite number"
+            raise SrlibError(f"training setting {f.name} = {getattr(cfg, f.name)!r} must be {words} "
                              f"(the default is {f.name} = {f.default!r}).")
     for name in _POSITIVE:
         if getattr(cfg, name) < 1:
