@@ -8,6 +8,7 @@ precomputed weight matrix, so it is exact, batched and differentiable.
 from __future__ import annotations
 
 import math
+import numbers
 from functools import lru_cache
 
 import numpy as np
@@ -127,6 +128,8 @@ def bicubic_downsample(hr, scale: int, as_uint8: bool = True):
     With `as_uint8` (default) it reproduces MATLAB on 8-bit images, rounding
     like a saved PNG; without it the result is the exact, differentiable float.
     """
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale >= 1:
+        raise SrlibError(f"bicubic_downsample shrinks by `scale` >= 1 (4 for x4 SR); got {scale!r}.")
     return imresize(hr, 1.0 / scale, uint8_passes=as_uint8)
 
 

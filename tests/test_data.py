@@ -187,3 +187,10 @@ def test_patch_datasets_refuse_a_scale_or_patch_that_is_not_a_whole_number_above
         with pytest.raises(SrlibError, match="whole number >= 1"):
             dataset([img], scale, patch)
     assert len(PairedPatchDataset([img], np.int64(4), np.int64(16)).hr) == 1  # NumPy integers are whole numbers
+
+
+@pytest.mark.parametrize("scale", [0, -2, float("nan"), 0.5])
+def test_bicubic_downsample_refuses_a_scale_below_one_in_words(scale):
+    with pytest.raises(SrlibError, match="scale` >= 1"):
+        bicubic_downsample(np.zeros((16, 16, 3), np.float32), scale)
+    assert bicubic_downsample(np.zeros((16, 16, 3), np.float32), np.int64(4)).shape == (4, 4, 3)
