@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .data import BenchmarkSet, ImagePair, load_benchmark, save_image, to_numpy, to_tensor, to_uint8
 from .degrade import imresize
 from .errors import SrlibError
+from .infer import model_scale
 from .metrics import psnr, ssim
 from .texture import hf_power_ratio_db
 
@@ -36,10 +37,7 @@ def model_upscaler(model: torch.nn.Module) -> Callable[[np.ndarray, int], np.nda
     asked for is refused (a x2 model on a x4 set would otherwise fail later as a size mismatch)."""
 
     def run(lr: np.ndarray, scale: int) -> np.ndarray:
-        own = getattr(model, "scale", None)
-        if own is not None and int(own) != int(scale):
-            raise SrlibError(f"this model upscales x{own}, but x{scale} is asked for: score it on a x{own} set "
-                             f"(scale={own}), or use a x{scale} model.")
+        model_scale(model, scale)
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
         with torch.inference_mode():

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import SrlibError
+from .device import MAX_SEED
 
 
 @dataclass
@@ -110,11 +111,10 @@ def _check_settings(cfg: TrainConfig) -> None:
         if not ok:
             raise SrlibError(f"training setting {f.name} = {value!r} should be {words} "
                              f"(the default is {f.name} = {f.default!r}).")
-    for f in dataclasses.fields(cfg):
-        values = getattr(cfg, f.name) if f.type == "tuple[float, float]" else (getattr(cfg, f.name),)
-        if f.type in ("float", "tuple[float, float]") and not all(math.isfinite(v) for v in values):
-            words = "finite numbers" if len(values) > 1 else "a finite number"
-            raise SrlibError(f"training setting {f.name} = {getattr(cfg, f.name)!r} must be {words} "
+        numbers = value if f.type == "tuple[float, float]" else (value,)
+        if f.type in ("float", "tuple[float, float]") and not all(math.isfinite(v) for v in numbers):
+            raise SrlibError(f"training setting {f.name} = {value!r} must be "
+                             f"{'finite numbers' if len(numbers) > 1 else 'a finite number'} "
                              f"(the default is {f.name} = {f.default!r}).")
     for name in _POSITIVE:
         if getattr(cfg, name) < 1:
@@ -122,8 +122,8 @@ def _check_settings(cfg: TrainConfig) -> None:
     for name in _NON_NEGATIVE:
         if getattr(cfg, name) < 0:
             raise SrlibError(f"training setting {name} = {getattr(cfg, name)} must not be negative.")
-    if not 0 <= cfg.seed < 2**32:
-        raise SrlibError(f"training setting seed = {cfg.seed} must be from 0 to {2**32 - 1} (NumPy's seed range).")
+    if not 0 <= cfg.seed <= MAX_SEED:
+        raise SrlibError(f"training setting seed = {cfg.seed} must be from 0 to {MAX_SEED} (NumPy's seed range).")
     if cfg.ema_decay >= 1:
         raise SrlibError(f"ema_decay = {cfg.ema_decay} must be below 1 (0 disables the EMA; ESRGAN uses 0.999).")
     if cfg.amp not in AMP_MODES:

@@ -37,10 +37,13 @@ def pick_device(preference: str = "auto") -> torch.device:
     return dev
 
 
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding takes 0..2**32-1
+
+
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a CPU run repeats bit for bit; a seed outside NumPy's 0..2**32-1 is refused."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise SrlibError(f"seed {seed!r}: give a whole number from 0 to {2**32 - 1} (NumPy's seed range).")
+    """Seed Python, NumPy and torch so a CPU run repeats bit for bit; a seed outside 0..MAX_SEED is refused."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise SrlibError(f"seed {seed!r}: give a whole number from 0 to {MAX_SEED} (NumPy's seed range).")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
